@@ -1,0 +1,82 @@
+//! Who did something: a user, an API key, a system job or an external service.
+
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+/// Roles of API keys and console users (API.md "Conventions").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Operator,
+    Warehouse,
+    Storefront,
+    Accounting,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Operator,
+        Role::Warehouse,
+        Role::Storefront,
+        Role::Accounting,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Operator => "operator",
+            Role::Warehouse => "warehouse",
+            Role::Storefront => "storefront",
+            Role::Accounting => "accounting",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown role `{s}` (admin, operator, warehouse, storefront, accounting)")
+            })
+    }
+}
+
+/// The author of an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Actor {
+    /// An API key (by id and role).
+    ApiKey { id: String, role: Role },
+    /// A console user.
+    User { id: String, role: Role },
+    /// A background job of juchu itself.
+    System { job: String },
+    /// An external service (payment gateway, bank, carrier).
+    Service { name: String },
+}
+
+impl Actor {
+    pub fn system(job: &str) -> Self {
+        Actor::System {
+            job: job.to_owned(),
+        }
+    }
+
+    /// The role this actor acts with, if it is a person or key.
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Actor::ApiKey { role, .. } | Actor::User { role, .. } => Some(*role),
+            Actor::System { .. } | Actor::Service { .. } => None,
+        }
+    }
+
+    /// Whether the actor acts as the customer (storefront keys do).
+    pub fn is_customer(&self) -> bool {
+        self.role() == Some(Role::Storefront)
+    }
+}

@@ -1,0 +1,29 @@
+//! The pure rules of juchu: ids, money and tax, the order and its status graph, holds, payments,
+//! allocation planning and shipments. No I/O, no async, no SQL, no HTTP.
+
+pub mod actor;
+pub mod allocation;
+pub mod carrier;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod intake;
+pub mod lifecycle;
+pub mod money;
+pub mod order;
+pub mod payment;
+pub mod policy;
+pub mod shipment;
+pub mod status;
+pub mod stock;
+pub mod tax;
+pub mod totals;
+
+pub use actor::{Actor, Role};
+pub use error::{DomainError, FieldError};
+pub use event::Event;
+pub use ids::{BatchId, LineId, OrderId, ShipmentId};
+pub use money::{Currency, Money};
+pub use order::{Address, Customer, Delivery, Fee, Hold, HoldCode, Line, Order, Totals};
+pub use status::OrderStatus;
+pub use tax::{Rounding, TaxLine, TaxRate};

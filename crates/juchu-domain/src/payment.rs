@@ -1,0 +1,114 @@
+//! Payment state of an order (API.md `payment`).
+
+use crate::money::Money;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    CreditCard,
+    BankTransfer,
+    Deferred,
+    AmazonPay,
+    Cod,
+}
+
+impl PaymentMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::CreditCard => "credit_card",
+            PaymentMethod::BankTransfer => "bank_transfer",
+            PaymentMethod::Deferred => "deferred",
+            PaymentMethod::AmazonPay => "amazon_pay",
+            PaymentMethod::Cod => "cod",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    Pending,
+    Authorized,
+    AwaitingPayment,
+    Paid,
+    Captured,
+    PartiallyRefunded,
+    Refunded,
+    Voided,
+    Declined,
+    OnDelivery,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Payment {
+    pub method: PaymentMethod,
+    pub status: PaymentStatus,
+    pub authorized_amount: Money,
+    pub captured_amount: Money,
+    pub refunded_amount: Money,
+    /// Bank transfer: the virtual account assigned to this order.
+    pub virtual_account: Option<String>,
+    /// Bank transfer: pay by this date.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_date: Option<Date>,
+    /// Card / Amazon Pay: the provider's authorisation (or charge permission) id.
+    pub authorization_id: Option<String>,
+    /// Card: the stored card token used to authorise again (split parts, expiry).
+    pub card_token: Option<String>,
+}
+
+impl Payment {
+    pub fn new(method: PaymentMethod) -> Self {
+        Payment {
+            method,
+            status: PaymentStatus::Pending,
+            authorized_amount: Money::ZERO,
+            captured_amount: Money::ZERO,
+            refunded_amount: Money::ZERO,
+            virtual_account: None,
+            due_date: None,
+            authorization_id: None,
+            card_token: None,
+        }
+    }
+
+    /// Whether the payment allows the goods to leave the warehouse (DOMAIN.md §2.5:
+    /// prepaid methods are never instructed before they are paid).
+    pub fn allows_shipping(&self) -> bool {
+        match self.method {
+            PaymentMethod::CreditCard | PaymentMethod::Deferred | PaymentMethod::AmazonPay => {
+                matches!(
+                    self.status,
+                    PaymentStatus::Authorized | PaymentStatus::Captured
+                )
+            }
+            PaymentMethod::BankTransfer => self.status == PaymentStatus::Paid,
+            PaymentMethod::Cod => self.status == PaymentStatus::OnDelivery,
+        }
+    }
+}
+
+/// What the receipt work learnt from the payment provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentOutcome {
+    /// Authorised (card, deferred credit, Amazon charge permission) for an amount.
+    Authorized {
+        authorization_id: String,
+        amount: Money,
+        /// The fraud screening asks for a human look.
+        suspicious: bool,
+    },
+    Declined {
+        reason: String,
+    },
+    /// Bank transfer: waiting for the deposit.
+    AwaitingPayment {
+        virtual_account: String,
+        due_date: Date,
+    },
+    /// Cash on delivery: collected by the carrier.
+    OnDelivery,
+}

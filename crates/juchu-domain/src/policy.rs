@@ -1,0 +1,51 @@
+//! Shop policies (API.md "Defaults the sandbox and policies start with"). Every field has a default,
+//! so a shop needs no configuration to start.
+
+use crate::actor::Actor;
+use crate::status::OrderStatus;
+use crate::tax::Rounding;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policies {
+    /// Rounding of consumption tax (once per rate per order).
+    pub tax_rounding: Rounding,
+    /// Customers (storefront keys) may cancel while the order is before this status.
+    pub customer_cancel_before: OrderStatus,
+    /// Operators may cancel while the order is before this status (never later than `shipped`).
+    pub operator_cancel_before: OrderStatus,
+    /// Days a bank transfer may take before the order is due.
+    pub bank_transfer_due_days: i32,
+    /// Whether stock is reserved for bank-transfer orders before they are paid (they never ship unpaid).
+    pub allocate_before_payment: bool,
+}
+
+impl Default for Policies {
+    fn default() -> Self {
+        Policies {
+            tax_rounding: Rounding::Down,
+            customer_cancel_before: OrderStatus::Allocated,
+            operator_cancel_before: OrderStatus::Shipped,
+            bank_transfer_due_days: 7,
+            allocate_before_payment: true,
+        }
+    }
+}
+
+impl Policies {
+    /// The status before which `actor` may cancel.
+    pub fn cancel_before(&self, actor: &Actor) -> OrderStatus {
+        let limit = if actor.is_customer() {
+            self.customer_cancel_before
+        } else {
+            self.operator_cancel_before
+        };
+        // Nobody cancels a shipped order: that is a return.
+        if OrderStatus::Shipped.is_before(limit) {
+            OrderStatus::Shipped
+        } else {
+            limit
+        }
+    }
+}

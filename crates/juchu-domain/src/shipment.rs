@@ -1,0 +1,45 @@
+//! Shipments: one parcel from one warehouse (配送分割 makes several per order).
+
+use crate::carrier::Carrier;
+use crate::ids::{BatchId, LineId, ShipmentId};
+use crate::money::Money;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ShipmentStatus {
+    Pending,
+    Instructed,
+    Shipped,
+    Delivered,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Shipment {
+    pub id: ShipmentId,
+    pub warehouse: String,
+    pub batch_id: Option<BatchId>,
+    pub status: ShipmentStatus,
+    pub carrier: Option<Carrier>,
+    pub tracking_number: Option<String>,
+    pub tracking_url: Option<String>,
+    /// The part of the order's total this shipment carries (what is captured when it ships).
+    pub amount: Money,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub instructed_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub shipped_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub delivered_at: Option<Timestamp>,
+    pub lines: Vec<ShipmentLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ShipmentLine {
+    pub line_id: LineId,
+    pub sku: String,
+    pub quantity: i64,
+}
