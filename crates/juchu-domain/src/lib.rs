@@ -8,6 +8,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod intake;
+pub mod invariants;
 pub mod lifecycle;
 pub mod money;
 pub mod order;

@@ -1,1 +1,70 @@
+//! The SQLite backend: the embedded default. WAL, a busy timeout, foreign keys on; writes go
+//! through `BEGIN IMMEDIATE` so that a transaction never has to upgrade its lock half-way.
 
+mod check;
+mod commit;
+mod jobs;
+mod keys;
+mod master;
+mod orders;
+mod store;
+
+use juchu_store::StoreError;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The SQLite store. Reads use a pool of connections; writes use one connection, because SQLite
+/// has one writer anyway and queueing in-process is cheaper than spinning on the file lock.
+#[derive(Clone)]
+pub struct SqliteStore {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database at `url` (`sqlite://juchu.db`, `sqlite::memory:`).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(db_err)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(opts.clone())
+            .await
+            .map_err(db_err)?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(opts.read_only(false))
+            .await
+            .map_err(db_err)?;
+        Ok(SqliteStore { read, write })
+    }
+
+    pub(crate) async fn begin(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.write
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err)
+    }
+}
+
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -1,1 +1,112 @@
+//! Storage ports. Every backend (SQLite, PostgreSQL) implements [`Store`] and must pass the same
+//! conformance suite (`juchu-testkit`). No SQL here.
 
+pub mod codec;
+mod error;
+mod records;
+
+pub use error::StoreError;
+pub use records::*;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use juchu_domain::{Order, OrderId, OrderStatus, ShipmentId};
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Applies the migrations of this backend.
+    async fn migrate(&self) -> Result<()>;
+    /// A short name for logs and benchmarks: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    // Master data.
+    /// Inserts or replaces a SKU; `true` when it was created.
+    async fn put_sku(&self, sku: &SkuRecord) -> Result<bool>;
+    async fn get_skus(&self, codes: &[String]) -> Result<Vec<SkuRecord>>;
+    async fn list_skus(&self) -> Result<Vec<SkuRecord>>;
+    /// Inserts or replaces a warehouse; `true` when it was created.
+    async fn put_warehouse(&self, w: &WarehouseRecord) -> Result<bool>;
+    async fn list_warehouses(&self) -> Result<Vec<WarehouseRecord>>;
+    async fn stock_levels(
+        &self,
+        sku: Option<&str>,
+        warehouse: Option<&str>,
+    ) -> Result<Vec<StockLevel>>;
+    async fn stock_movements(
+        &self,
+        sku: Option<&str>,
+        warehouse: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<StockMovement>>;
+
+    // Orders.
+    /// The next order number (may leave gaps when a creation fails).
+    async fn next_order_number(&self) -> Result<i64>;
+    async fn get_order(&self, id: OrderId) -> Result<Option<Order>>;
+    async fn order_by_external_id(
+        &self,
+        channel: &str,
+        external_id: &str,
+    ) -> Result<Option<OrderId>>;
+    async fn order_by_shipment(&self, id: ShipmentId) -> Result<Option<OrderId>>;
+    async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<Order>>;
+    async fn count_orders(&self) -> Result<Vec<(OrderStatus, i64)>>;
+    async fn order_events(&self, id: OrderId) -> Result<Vec<EventRecord>>;
+    /// Orders waiting for stock with no holds, first come first served (priority, then ordered_at).
+    async fn waiting_orders(&self, limit: i64) -> Result<Vec<OrderId>>;
+    /// Allocated, hold-free orders, optionally only those with stock in one warehouse.
+    async fn allocated_orders(&self, warehouse: Option<&str>, limit: i64) -> Result<Vec<OrderId>>;
+    async fn batch(&self, id: juchu_domain::BatchId) -> Result<Option<BatchRecord>>;
+    /// Orders with a shipment in a batch.
+    async fn batch_orders(&self, id: juchu_domain::BatchId) -> Result<Vec<Order>>;
+
+    /// Applies a change set in one transaction: all of it or nothing.
+    async fn commit(&self, change: ChangeSet) -> Result<()>;
+
+    // Jobs (outbox).
+    /// Claims up to `limit` due jobs for `worker` with a lease until `lease_until`.
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Job>>;
+    /// Records a failure: retry at `retry_at`, or dead-letter when `None`.
+    async fn fail_job(
+        &self,
+        id: i64,
+        worker: &str,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<()>;
+    async fn job_counts(&self) -> Result<Vec<(String, i64)>>;
+
+    // API keys.
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<()>;
+    async fn api_key_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKeyRecord>>;
+
+    // Idempotency.
+    /// Reserves `(scope, key)` for a request with body hash `hash`, or reports what is already there.
+    async fn idempotency_begin(
+        &self,
+        scope: &str,
+        key: &str,
+        hash: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> Result<IdempotencyState>;
+    async fn idempotency_finish(
+        &self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        body: &[u8],
+    ) -> Result<()>;
+    async fn idempotency_abandon(&self, scope: &str, key: &str) -> Result<()>;
+
+    /// Checks DOMAIN.md §4.1–4.2 against the stored data; empty when all is well.
+    async fn check_invariants(&self) -> Result<Vec<String>>;
+}

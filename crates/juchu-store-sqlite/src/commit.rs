@@ -1,0 +1,229 @@
+//! The one write path for order work: a change set applied in one `BEGIN IMMEDIATE` transaction.
+
+use crate::{SqliteStore, db_err, is_unique_violation};
+use juchu_domain::shipment::ShipmentStatus;
+use juchu_domain::{Order, OrderId};
+use juchu_store::codec::{actor_text, event_json, micros, on_hold, order_json};
+use juchu_store::{ChangeSet, OrderWrite, Result, StoreError};
+use sqlx::{Sqlite, Transaction};
+
+type Tx = Transaction<'static, Sqlite>;
+
+fn shipment_status(s: ShipmentStatus) -> &'static str {
+    match s {
+        ShipmentStatus::Pending => "pending",
+        ShipmentStatus::Instructed => "instructed",
+        ShipmentStatus::Shipped => "shipped",
+        ShipmentStatus::Delivered => "delivered",
+        ShipmentStatus::Cancelled => "cancelled",
+    }
+}
+
+impl SqliteStore {
+    pub(crate) async fn commit_impl(&self, cs: ChangeSet) -> Result<()> {
+        let now = micros(jiff::Timestamp::now());
+        let mut tx = self.begin().await?;
+        if let Some((job, worker)) = &cs.complete_job {
+            let done = sqlx::query(
+                "DELETE FROM jobs WHERE id = ? AND locked_by = ? AND status = 'running'",
+            )
+            .bind(job)
+            .bind(worker)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::LeaseLost);
+            }
+        }
+        for w in &cs.orders {
+            write_order(&mut tx, w).await?;
+        }
+        for (order_id, e) in &cs.events {
+            sqlx::query("INSERT INTO order_events (order_id, kind, at, event) VALUES (?, ?, ?, ?)")
+                .bind(order_id.to_string())
+                .bind(&e.kind)
+                .bind(micros(e.at))
+                .bind(event_json(e)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        for (order_id, s) in &cs.stock {
+            if s.on_hand > 0 {
+                sqlx::query(
+                    "INSERT INTO stock (warehouse, sku) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                )
+                .bind(&s.warehouse)
+                .bind(&s.sku)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+            let changed = sqlx::query(
+                "UPDATE stock SET on_hand = on_hand + ?1, allocated = allocated + ?2
+                 WHERE warehouse = ?3 AND sku = ?4
+                   AND on_hand + ?1 >= 0 AND allocated + ?2 >= 0 AND allocated + ?2 <= on_hand + ?1",
+            )
+            .bind(s.on_hand)
+            .bind(s.allocated)
+            .bind(&s.warehouse)
+            .bind(&s.sku)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if changed.rows_affected() != 1 {
+                return Err(StoreError::InsufficientStock {
+                    warehouse: s.warehouse.clone(),
+                    sku: s.sku.clone(),
+                });
+            }
+            sqlx::query(
+                "INSERT INTO stock_movements (at, warehouse, sku, on_hand_delta, allocated_delta, reason, order_id, actor)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(now)
+            .bind(&s.warehouse)
+            .bind(&s.sku)
+            .bind(s.on_hand)
+            .bind(s.allocated)
+            .bind(&s.reason)
+            .bind(order_id.map(|id| id.to_string()))
+            .bind(actor_text(&cs.actor))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        for b in &cs.batches {
+            sqlx::query(
+                "INSERT INTO shipping_batches (id, warehouse, created_at) VALUES (?, ?, ?)",
+            )
+            .bind(b.id.to_string())
+            .bind(&b.warehouse)
+            .bind(micros(b.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        for j in &cs.jobs {
+            sqlx::query(
+                "INSERT INTO jobs (kind, payload, available_at, dedupe_key, created_at) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (dedupe_key) WHERE status = 'pending' DO NOTHING",
+            )
+            .bind(&j.kind)
+            .bind(j.payload.to_string())
+            .bind(micros(j.available_at))
+            .bind(&j.dedupe_key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+}
+
+async fn write_order(tx: &mut Tx, w: &OrderWrite) -> Result<()> {
+    let o = &w.order;
+    let id = o.id.to_string();
+    let doc = order_json(o)?;
+    match w.expected_version {
+        None => {
+            let r = sqlx::query(
+                "INSERT INTO orders (id, number, channel, external_id, status, version, priority, on_hold, ordered_at, search, doc)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&id)
+            .bind(o.number)
+            .bind(&o.channel)
+            .bind(&o.external_id)
+            .bind(o.status.as_str())
+            .bind(o.version)
+            .bind(o.priority)
+            .bind(on_hold(o))
+            .bind(micros(o.ordered_at))
+            .bind(o.search_text())
+            .bind(&doc)
+            .execute(&mut **tx)
+            .await;
+            match r {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => {
+                    let existing: Option<String> = sqlx::query_scalar(
+                        "SELECT id FROM orders WHERE channel = ? AND external_id = ?",
+                    )
+                    .bind(&o.channel)
+                    .bind(&o.external_id)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                    return Err(match existing {
+                        Some(existing) => StoreError::DuplicateOrder { existing },
+                        None => StoreError::Conflict(format!("order {id} exists")),
+                    });
+                }
+                Err(e) => return Err(db_err(e)),
+            }
+        }
+        Some(expected) => {
+            let r = sqlx::query(
+                "UPDATE orders SET status = ?, version = ?, priority = ?, on_hold = ?, search = ?, doc = ?
+                 WHERE id = ? AND version = ?",
+            )
+            .bind(o.status.as_str())
+            .bind(o.version)
+            .bind(o.priority)
+            .bind(on_hold(o))
+            .bind(o.search_text())
+            .bind(&doc)
+            .bind(&id)
+            .bind(expected)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+            if r.rows_affected() != 1 {
+                return Err(StoreError::VersionConflict { expected });
+            }
+            sqlx::query("DELETE FROM allocations WHERE order_id = ?")
+                .bind(&id)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+        }
+    }
+    write_children(tx, o.id, o).await
+}
+
+/// Allocation rows and the shipment index follow the order document.
+async fn write_children(tx: &mut Tx, id: OrderId, o: &Order) -> Result<()> {
+    for a in o.allocations.iter().filter(|a| a.quantity > 0) {
+        sqlx::query(
+            "INSERT INTO allocations (order_id, line_id, warehouse, sku, quantity) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(a.line_id.to_string())
+        .bind(&a.warehouse)
+        .bind(&a.sku)
+        .bind(a.quantity)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    }
+    for s in &o.shipments {
+        sqlx::query(
+            "INSERT INTO shipments (id, order_id, batch_id, warehouse, status, tracking_number) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET batch_id = excluded.batch_id, status = excluded.status,
+               tracking_number = excluded.tracking_number",
+        )
+        .bind(s.id.to_string())
+        .bind(id.to_string())
+        .bind(s.batch_id.map(|b| b.to_string()))
+        .bind(&s.warehouse)
+        .bind(shipment_status(s.status))
+        .bind(&s.tracking_number)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! The job/outbox table: claim with a lease, retry with backoff, dead-letter.
+
+use crate::{SqliteStore, db_err, is_unique_violation};
+use jiff::Timestamp;
+use juchu_store::codec::{json_value, micros};
+use juchu_store::{Job, Result};
+use sqlx::Row;
+
+impl SqliteStore {
+    pub(crate) async fn claim_jobs_impl(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Job>> {
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(
+            "UPDATE jobs SET status = 'running', locked_by = ?1, locked_until = ?2, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM jobs
+                          WHERE (status = 'pending' AND available_at <= ?3)
+                             OR (status = 'running' AND locked_until < ?3)
+                          ORDER BY available_at, id LIMIT ?4)
+             RETURNING id, kind, payload, attempts",
+        )
+        .bind(worker)
+        .bind(micros(lease_until))
+        .bind(micros(now))
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        let mut jobs = rows
+            .iter()
+            .map(|r| {
+                let payload: String = r.try_get("payload").map_err(db_err)?;
+                Ok(Job {
+                    id: r.try_get("id").map_err(db_err)?,
+                    kind: r.try_get("kind").map_err(db_err)?,
+                    payload: json_value(&payload)?,
+                    attempts: r.try_get("attempts").map_err(db_err)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        jobs.sort_by_key(|j| j.id);
+        Ok(jobs)
+    }
+
+    pub(crate) async fn fail_job_impl(
+        &self,
+        id: i64,
+        worker: &str,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE jobs SET status = CASE WHEN ?1 IS NULL THEN 'dead' ELSE 'pending' END,
+                 available_at = COALESCE(?1, available_at), last_error = ?2, locked_by = NULL, locked_until = NULL
+             WHERE id = ?3 AND locked_by = ?4 AND status = 'running'",
+        )
+        .bind(retry_at.map(micros))
+        .bind(error)
+        .bind(id)
+        .bind(worker)
+        .execute(&mut *tx)
+        .await;
+        match r {
+            Ok(_) => {}
+            // Another pending job with the same de-duplication key will do the work.
+            Err(e) if is_unique_violation(&e) => {
+                sqlx::query("DELETE FROM jobs WHERE id = ?")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            Err(e) => return Err(db_err(e)),
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    pub(crate) async fn job_counts_impl(&self) -> Result<Vec<(String, i64)>> {
+        let rows =
+            sqlx::query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status")
+                .fetch_all(&self.read)
+                .await
+                .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("status").map_err(db_err)?,
+                    r.try_get("n").map_err(db_err)?,
+                ))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,31 @@
+/// Why the store refused or failed. Conflicts are expected under concurrency and mean "nothing was
+/// written"; `Backend` is a real fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the order changed meanwhile (expected version {expected})")]
+    VersionConflict { expected: i64 },
+    #[error("not enough stock of {sku} in {warehouse}")]
+    InsufficientStock { warehouse: String, sku: String },
+    #[error("an order with this channel and external id exists: {existing}")]
+    DuplicateOrder { existing: String },
+    #[error("the job lease was lost")]
+    LeaseLost,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("storage backend: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    /// Whether retrying the same command with fresh data may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::VersionConflict { .. }
+                | StoreError::InsufficientStock { .. }
+                | StoreError::LeaseLost
+        )
+    }
+}
