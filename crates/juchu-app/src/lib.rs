@@ -1,1 +1,51 @@
+//! Use cases of juchu: one transaction each, through the storage ports. Also the worker that runs
+//! the automatic steps of the flow (DOMAIN.md §2) from the job table.
 
+mod clock;
+mod error;
+mod export;
+mod keys;
+mod master;
+mod orders;
+mod payments;
+mod shipping;
+mod worker;
+
+pub use clock::{Clock, FakeClock, SystemClock};
+pub use error::AppError;
+pub use export::{ExportFormat, export_batch};
+pub use keys::NewApiKey;
+pub use master::{NewSku, NewWarehouse, StockAdjustment};
+pub use orders::OrderQuery;
+pub use shipping::{InstructedBatch, InstructionResult, SkippedOrder};
+pub use worker::{Worker, WorkerOptions};
+
+use juchu_domain::policy::Policies;
+use juchu_store::Store;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Everything a use case needs. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub policies: Arc<Policies>,
+    /// Wakes the in-process worker when new jobs are enqueued.
+    pub jobs_ready: Arc<Notify>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, policies: Policies) -> Self {
+        App {
+            store,
+            clock,
+            policies: Arc::new(policies),
+            jobs_ready: Arc::new(Notify::new()),
+        }
+    }
+
+    pub fn now(&self) -> jiff::Timestamp {
+        self.clock.now()
+    }
+}

@@ -130,10 +130,10 @@ impl Checker {
     }
 
     fn opt_text(&mut self, field: &str, value: Option<&str>, max: usize) {
-        if let Some(v) = value {
-            if v.chars().count() > max {
-                self.fail(field, format!("must be at most {max} characters"));
-            }
+        if let Some(v) = value
+            && v.chars().count() > max
+        {
+            self.fail(field, format!("must be at most {max} characters"));
         }
     }
 

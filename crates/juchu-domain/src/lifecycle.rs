@@ -554,10 +554,12 @@ impl Order {
         shipment.shipped_at = Some(shipped_at);
         fx.event("shipment.shipped", actor, at, json!({"shipment_id": id, "carrier": carrier, "tracking_number": tracking_number, "tracking_url": url, "shipped_at": shipped_at}));
         self.capture_for(s.amount, &mut fx, actor, at);
-        if self
-            .live_shipments()
-            .all(|s| s.status == ShipmentStatus::Shipped)
-        {
+        if self.live_shipments().all(|s| {
+            matches!(
+                s.status,
+                ShipmentStatus::Shipped | ShipmentStatus::Delivered
+            )
+        }) {
             self.transition(OrderStatus::Shipped, &mut fx, actor, at)?;
         }
         self.touch(at);

@@ -1,0 +1,70 @@
+use juchu_domain::{DomainError, FieldError, OrderStatus};
+use juchu_store::StoreError;
+
+/// Why a use case refused or failed. Every refusal leaves the data as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("invalid request")]
+    Invalid(Vec<FieldError>),
+    #[error("{detail}")]
+    InvalidTransition {
+        status: Option<OrderStatus>,
+        detail: String,
+    },
+    #[error("the order has changed (version {current}); reload it and try again")]
+    VersionConflict { current: i64 },
+    #[error("not enough stock of {sku} in {warehouse}")]
+    InsufficientStock { warehouse: String, sku: String },
+    #[error("an order with this channel and external id exists")]
+    DuplicateOrder { order_id: String },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the request conflicts with concurrent work; retry")]
+    Busy,
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::InsufficientStock { warehouse, sku } => {
+                AppError::InsufficientStock { warehouse, sku }
+            }
+            StoreError::DuplicateOrder { existing } => {
+                AppError::DuplicateOrder { order_id: existing }
+            }
+            StoreError::VersionConflict { .. }
+            | StoreError::Conflict(_)
+            | StoreError::LeaseLost => AppError::Busy,
+            other => AppError::Store(other),
+        }
+    }
+}
+
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::InvalidTransition { from, .. } => AppError::InvalidTransition {
+                status: Some(from),
+                detail: e.to_string(),
+            },
+            DomainError::NotAllowed { status, .. } => AppError::InvalidTransition {
+                status: Some(status),
+                detail: e.to_string(),
+            },
+            DomainError::Invalid { field, message } => {
+                AppError::Invalid(vec![FieldError { field, message }])
+            }
+            DomainError::NotFound(what) => AppError::NotFound(what),
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! Order use cases: intake, queries, cancellation, holds, manual payment confirmation.
+
+use crate::{App, AppError};
+use juchu_domain::intake::{NewOrder, SkuInfo, build_order};
+use juchu_domain::lifecycle::Effects;
+use juchu_domain::order::normalize_search;
+use juchu_domain::{Actor, Event, HoldCode, Money, Order, OrderId, OrderStatus};
+use juchu_store::{ChangeSet, EventRecord, NewJob, OrderFilter, OrderWrite, StoreError};
+use serde_json::json;
+use std::collections::HashMap;
+
+/// How many times a command re-reads and re-applies after a concurrent change.
+const RETRIES: usize = 8;
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderQuery {
+    pub status: Option<OrderStatus>,
+    pub channel: Option<String>,
+    pub q: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// The stock ledger's name for an actor.
+pub(crate) fn actor_label(actor: &Actor) -> String {
+    match actor {
+        Actor::ApiKey { id, .. } => format!("api_key:{id}"),
+        Actor::User { id, .. } => format!("user:{id}"),
+        Actor::System { job } => format!("system:{job}"),
+        Actor::Service { name } => format!("service:{name}"),
+    }
+}
+
+/// A job that works on one order.
+pub(crate) fn order_job(app: &App, kind: &str, id: OrderId) -> NewJob {
+    NewJob {
+        kind: kind.to_owned(),
+        payload: json!({"order_id": id}),
+        available_at: app.now(),
+        dedupe_key: Some(format!("{kind}:{id}")),
+    }
+}
+
+/// The change set that persists one changed order with its effects.
+pub(crate) fn order_change(order: &Order, expected: i64, fx: Effects, actor: &Actor) -> ChangeSet {
+    ChangeSet {
+        orders: vec![OrderWrite {
+            order: order.clone(),
+            expected_version: Some(expected),
+        }],
+        events: fx.events.into_iter().map(|e| (order.id, e)).collect(),
+        stock: fx.stock.into_iter().map(|s| (Some(order.id), s)).collect(),
+        actor: actor_label(actor),
+        ..ChangeSet::default()
+    }
+}
+
+impl App {
+    pub async fn load_order(&self, id: OrderId) -> Result<Order, AppError> {
+        self.store
+            .get_order(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("order {id}")))
+    }
+
+    /// Applies `f` to the current order and commits it with its effects and follow-up jobs, in one
+    /// transaction. Re-reads and retries when someone else changed the order meanwhile, unless the
+    /// caller pinned a version with `If-Match` (then the conflict is theirs to resolve).
+    pub(crate) async fn change_order<F>(
+        &self,
+        id: OrderId,
+        if_match: Option<i64>,
+        actor: &Actor,
+        f: F,
+    ) -> Result<Order, AppError>
+    where
+        F: Fn(&mut Order, &App) -> Result<(Effects, Vec<NewJob>), AppError>,
+    {
+        for _ in 0..RETRIES {
+            let mut order = self.load_order(id).await?;
+            if let Some(v) = if_match
+                && v != order.version
+            {
+                return Err(AppError::VersionConflict {
+                    current: order.version,
+                });
+            }
+            let expected = order.version;
+            let (fx, jobs) = f(&mut order, self)?;
+            if order.version == expected {
+                return Ok(order); // nothing changed
+            }
+            let mut cs = order_change(&order, expected, fx, actor);
+            let wake = !jobs.is_empty();
+            cs.jobs = jobs;
+            match self.store.commit(cs).await {
+                Ok(()) => {
+                    if wake {
+                        self.jobs_ready.notify_one();
+                    }
+                    return Ok(order);
+                }
+                Err(StoreError::VersionConflict { .. }) if if_match.is_some() => {
+                    let current = self.load_order(id).await?.version;
+                    return Err(AppError::VersionConflict { current });
+                }
+                Err(StoreError::VersionConflict { .. } | StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Busy)
+    }
+
+    /// 受注: validates and stores a new order in `received`; the worker does the receipt work.
+    pub async fn place_order(&self, input: &NewOrder, actor: &Actor) -> Result<Order, AppError> {
+        if let Some(existing) = self
+            .store
+            .order_by_external_id(input.channel.trim(), input.external_id.trim())
+            .await?
+        {
+            return Err(AppError::DuplicateOrder {
+                order_id: existing.to_string(),
+            });
+        }
+        let mut codes: Vec<String> = input.lines.iter().map(|l| l.sku.clone()).collect();
+        codes.sort();
+        codes.dedup();
+        let skus: HashMap<String, SkuInfo> = self
+            .store
+            .get_skus(&codes)
+            .await?
+            .into_iter()
+            .map(|s| {
+                (
+                    s.code,
+                    SkuInfo {
+                        name: s.name,
+                        tax_rate: s.tax_rate,
+                    },
+                )
+            })
+            .collect();
+        let now = self.now();
+        // Validate before taking a number, so bad requests do not leave gaps.
+        build_order(
+            input,
+            |c| skus.get(c).cloned(),
+            0,
+            now,
+            self.policies.tax_rounding,
+        )
+        .map_err(AppError::Invalid)?;
+        let number = self.store.next_order_number().await?;
+        let order = build_order(
+            input,
+            |c| skus.get(c).cloned(),
+            number,
+            now,
+            self.policies.tax_rounding,
+        )
+        .map_err(AppError::Invalid)?;
+        let received = Event::new(
+            "order.received",
+            actor,
+            now,
+            json!({"number": number, "total": order.totals.total, "payment_method": order.payment.method}),
+        );
+        let cs = ChangeSet {
+            orders: vec![OrderWrite {
+                order: order.clone(),
+                expected_version: None,
+            }],
+            events: vec![(order.id, received)],
+            jobs: vec![order_job(self, "order.receive", order.id)],
+            actor: actor_label(actor),
+            ..ChangeSet::default()
+        };
+        self.store.commit(cs).await?;
+        metrics::counter!("juchu_orders_received_total").increment(1);
+        self.jobs_ready.notify_one();
+        Ok(order)
+    }
+
+    /// A page of orders, newest first, and the cursor of the next page.
+    pub async fn list_orders(
+        &self,
+        q: OrderQuery,
+    ) -> Result<(Vec<Order>, Option<String>), AppError> {
+        let limit = q.limit.unwrap_or(50);
+        if !(1..=500).contains(&limit) {
+            return Err(AppError::invalid("limit", "must be between 1 and 500"));
+        }
+        let before = match q.cursor.as_deref() {
+            None | Some("") => None,
+            Some(c) => Some(c.parse::<OrderId>().map_err(|_| {
+                AppError::invalid("cursor", "is not a cursor from a previous page")
+            })?),
+        };
+        let filter = OrderFilter {
+            status: q.status,
+            channel: q.channel,
+            q: q.q
+                .map(|s| normalize_search(s.trim()))
+                .filter(|s| !s.is_empty()),
+            before,
+            limit: limit + 1,
+        };
+        let mut orders = self.store.list_orders(&filter).await?;
+        let next = if orders.len() as i64 > limit {
+            orders.truncate(limit as usize);
+            orders.last().map(|o| o.id.to_string())
+        } else {
+            None
+        };
+        Ok((orders, next))
+    }
+
+    /// Orders per status, every status present (zero when none).
+    pub async fn order_counts(&self) -> Result<Vec<(OrderStatus, i64)>, AppError> {
+        let found: HashMap<OrderStatus, i64> =
+            self.store.count_orders().await?.into_iter().collect();
+        Ok(OrderStatus::ALL
+            .into_iter()
+            .map(|s| (s, found.get(&s).copied().unwrap_or(0)))
+            .collect())
+    }
+
+    pub async fn order_events(&self, id: OrderId) -> Result<Vec<EventRecord>, AppError> {
+        self.load_order(id).await?;
+        Ok(self.store.order_events(id).await?)
+    }
+
+    /// Cancels as the actor's policy allows; stock released, payment voided.
+    pub async fn cancel_order(
+        &self,
+        id: OrderId,
+        reason: &str,
+        if_match: Option<i64>,
+        actor: &Actor,
+    ) -> Result<Order, AppError> {
+        if reason.trim().is_empty() || reason.chars().count() > 500 {
+            return Err(AppError::invalid("reason", "must be 1–500 characters"));
+        }
+        let order = self
+            .change_order(id, if_match, actor, |o, app| {
+                let had_stock = !o.allocations.is_empty();
+                let fx = o.cancel(reason.trim(), &app.policies, actor, app.now())?;
+                // Released stock may complete orders that wait.
+                let jobs = if had_stock {
+                    vec![crate::master::stock_arrived_job(app)]
+                } else {
+                    vec![]
+                };
+                Ok((fx, jobs))
+            })
+            .await?;
+        metrics::counter!("juchu_orders_cancelled_total").increment(1);
+        Ok(order)
+    }
+
+    pub async fn place_hold(
+        &self,
+        id: OrderId,
+        code: HoldCode,
+        reason: &str,
+        if_match: Option<i64>,
+        actor: &Actor,
+    ) -> Result<Order, AppError> {
+        if reason.trim().is_empty() || reason.chars().count() > 500 {
+            return Err(AppError::invalid("reason", "must be 1–500 characters"));
+        }
+        self.change_order(id, if_match, actor, |o, app| {
+            Ok((o.place_hold(code, reason.trim(), actor, app.now())?, vec![]))
+        })
+        .await
+    }
+
+    /// Releases a hold; an order left without holds moves on by itself.
+    pub async fn release_hold(
+        &self,
+        id: OrderId,
+        code: HoldCode,
+        note: Option<&str>,
+        if_match: Option<i64>,
+        actor: &Actor,
+    ) -> Result<Order, AppError> {
+        self.change_order(id, if_match, actor, |o, app| {
+            let fx = o.release_hold(code, note, actor, app.now())?;
+            let jobs = if o.ready_for_allocation(&app.policies) {
+                vec![order_job(app, "order.allocate", o.id)]
+            } else {
+                vec![]
+            };
+            Ok((fx, jobs))
+        })
+        .await
+    }
+
+    /// 入金確認 by hand.
+    pub async fn confirm_payment(
+        &self,
+        id: OrderId,
+        amount: i64,
+        note: Option<&str>,
+        if_match: Option<i64>,
+        actor: &Actor,
+    ) -> Result<Order, AppError> {
+        self.change_order(id, if_match, actor, |o, app| {
+            let fx = o.confirm_payment(Money::yen(amount), note, actor, app.now())?;
+            let jobs = if o.ready_for_allocation(&app.policies) {
+                vec![order_job(app, "order.allocate", o.id)]
+            } else {
+                vec![]
+            };
+            Ok((fx, jobs))
+        })
+        .await
+    }
+}

@@ -1,0 +1,81 @@
+//! The receipt-time payment work, against an in-process sandbox with the defaults of API.md §7:
+//! card token `tok_declined` is declined, `tok_fraud` is authorised but flagged; an e-mail whose local
+//! part ends in `+decline` is declined for deferred payment. The providers over HTTP replace this.
+
+use jiff::ToSpan;
+use jiff::tz::TimeZone;
+use juchu_domain::Order;
+use juchu_domain::payment::{PaymentMethod, PaymentOutcome};
+use juchu_domain::policy::Policies;
+
+/// The default virtual-account range: bank 0310, branch 101, accounts 1000001–1099999.
+fn virtual_account(order: &Order) -> String {
+    let n = 1_000_001 + order.number.rem_euclid(99_999);
+    format!("0310-101-{n:07}")
+}
+
+pub(crate) fn authorize(
+    order: &Order,
+    policies: &Policies,
+    now: jiff::Timestamp,
+) -> PaymentOutcome {
+    let total = order.totals.total;
+    match order.payment.method {
+        PaymentMethod::CreditCard => {
+            if let Some(id) = order.payment.authorization_id.clone() {
+                return PaymentOutcome::Authorized {
+                    authorization_id: id,
+                    amount: total,
+                    suspicious: false,
+                };
+            }
+            match order.payment.card_token.as_deref() {
+                Some("tok_declined") => PaymentOutcome::Declined {
+                    reason: "card declined by the issuer (G12)".into(),
+                },
+                token => PaymentOutcome::Authorized {
+                    authorization_id: format!("auth_{}", order.id.0.simple()),
+                    amount: total,
+                    suspicious: token == Some("tok_fraud"),
+                },
+            }
+        }
+        PaymentMethod::Deferred => {
+            let local = order
+                .customer
+                .email
+                .rsplit_once('@')
+                .map(|(l, _)| l)
+                .unwrap_or("");
+            if local.ends_with("+decline") {
+                PaymentOutcome::Declined {
+                    reason: "deferred-payment credit check declined (NG)".into(),
+                }
+            } else {
+                PaymentOutcome::Authorized {
+                    authorization_id: format!("np_{}", order.id.0.simple()),
+                    amount: total,
+                    suspicious: false,
+                }
+            }
+        }
+        PaymentMethod::AmazonPay => PaymentOutcome::Authorized {
+            authorization_id: order.payment.authorization_id.clone().unwrap_or_default(),
+            amount: total,
+            suspicious: false,
+        },
+        PaymentMethod::BankTransfer => {
+            let today = now
+                .to_zoned(TimeZone::get("Asia/Tokyo").unwrap_or(TimeZone::UTC))
+                .date();
+            let due_date = today
+                .checked_add(i64::from(policies.bank_transfer_due_days).days())
+                .unwrap_or(today);
+            PaymentOutcome::AwaitingPayment {
+                virtual_account: virtual_account(order),
+                due_date,
+            }
+        }
+        PaymentMethod::Cod => PaymentOutcome::OnDelivery,
+    }
+}

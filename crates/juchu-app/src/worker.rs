@@ -1,0 +1,259 @@
+//! The worker: claims jobs with a lease, runs them, and records each job's completion in the same
+//! transaction as its effects, so that a job's work commits once even with several workers.
+
+use crate::orders::order_job;
+use crate::{App, AppError, payments};
+use jiff::SignedDuration;
+use juchu_domain::allocation::{self, Availability, WarehouseInfo};
+use juchu_domain::{Actor, OrderId};
+use juchu_store::{ChangeSet, Job, StoreError};
+use std::time::Duration;
+use tokio::sync::watch;
+
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Unique per process: leases name it.
+    pub id: String,
+    pub batch: i64,
+    pub lease: SignedDuration,
+    pub idle_poll: Duration,
+    /// Attempts before a job is dead-lettered.
+    pub max_attempts: i32,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions {
+            id: format!("worker-{}", uuid::Uuid::now_v7().simple()),
+            batch: 32,
+            lease: SignedDuration::from_secs(60),
+            idle_poll: Duration::from_millis(200),
+            max_attempts: 8,
+        }
+    }
+}
+
+pub struct Worker {
+    app: App,
+    opts: WorkerOptions,
+}
+
+fn order_id(job: &Job) -> Result<OrderId, AppError> {
+    job.payload
+        .get("order_id")
+        .and_then(|v| v.as_str())
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| AppError::invalid("payload", format!("job {} has no order_id", job.id)))
+}
+
+impl Worker {
+    pub fn new(app: App, opts: WorkerOptions) -> Self {
+        Worker { app, opts }
+    }
+
+    /// Runs until `stop` turns true.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        tracing::info!(worker = %self.opts.id, "worker started");
+        while !*stop.borrow() {
+            let n = match self.run_once().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming jobs failed");
+                    0
+                }
+            };
+            if n == 0 {
+                tokio::select! {
+                    _ = self.app.jobs_ready.notified() => {}
+                    _ = tokio::time::sleep(self.opts.idle_poll) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
+        tracing::info!(worker = %self.opts.id, "worker stopped");
+    }
+
+    /// Claims one batch of due jobs and runs them; returns how many it claimed.
+    pub async fn run_once(&self) -> Result<usize, AppError> {
+        let now = self.app.now();
+        let until = now.saturating_add(self.opts.lease).unwrap_or(now);
+        let jobs = self
+            .app
+            .store
+            .claim_jobs(&self.opts.id, now, until, self.opts.batch)
+            .await?;
+        for job in &jobs {
+            let outcome = self.handle(job).await;
+            let kind = job.kind.clone();
+            match outcome {
+                Ok(()) => {
+                    metrics::counter!("juchu_jobs_total", "kind" => kind, "outcome" => "done")
+                        .increment(1)
+                }
+                Err(e) => {
+                    let dead = job.attempts >= self.opts.max_attempts;
+                    let backoff = SignedDuration::from_secs(1i64 << job.attempts.clamp(0, 12));
+                    let retry_at =
+                        (!dead).then(|| self.app.now().saturating_add(backoff).unwrap_or(now));
+                    tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempts, dead, error = %e, "job failed");
+                    metrics::counter!("juchu_jobs_total", "kind" => kind, "outcome" => if dead { "dead" } else { "retry" }).increment(1);
+                    if let Err(e) = self
+                        .app
+                        .store
+                        .fail_job(job.id, &self.opts.id, &e.to_string(), retry_at)
+                        .await
+                    {
+                        tracing::warn!(job = job.id, error = %e, "recording the failure failed");
+                    }
+                }
+            }
+        }
+        Ok(jobs.len())
+    }
+
+    async fn handle(&self, job: &Job) -> Result<(), AppError> {
+        match job.kind.as_str() {
+            "order.receive" => self.receive(job).await,
+            "order.allocate" => {
+                self.app.allocate(order_id(job)?).await?;
+                self.complete(job).await
+            }
+            "stock.arrived" => {
+                self.app.allocate_waiting().await?;
+                self.complete(job).await
+            }
+            "order.recognize" => self.recognize(job).await,
+            other => Err(AppError::invalid(
+                "kind",
+                format!("unknown job kind `{other}`"),
+            )),
+        }
+    }
+
+    /// Marks a job done on its own (its work committed separately and is idempotent).
+    async fn complete(&self, job: &Job) -> Result<(), AppError> {
+        let cs = ChangeSet {
+            complete_job: Some((job.id, self.opts.id.clone())),
+            ..ChangeSet::default()
+        };
+        Ok(self.app.store.commit(cs).await?)
+    }
+
+    /// Commits an order change together with the job's completion, or completes the job alone
+    /// when the order has already moved on.
+    async fn order_step<F>(&self, job: &Job, f: F) -> Result<(), AppError>
+    where
+        F: Fn(
+            &mut juchu_domain::Order,
+            &App,
+            &Actor,
+        )
+            -> Result<(juchu_domain::lifecycle::Effects, Vec<juchu_store::NewJob>), AppError>,
+    {
+        let id = order_id(job)?;
+        let actor = Actor::system(&job.kind);
+        let Some(mut order) = self.app.store.get_order(id).await? else {
+            return self.complete(job).await;
+        };
+        let expected = order.version;
+        let (fx, jobs) = match f(&mut order, &self.app, &actor) {
+            Ok(step) => step,
+            Err(AppError::InvalidTransition { .. }) => return self.complete(job).await,
+            Err(e) => return Err(e),
+        };
+        let mut cs = crate::orders::order_change(&order, expected, fx, &actor);
+        cs.jobs = jobs;
+        cs.complete_job = Some((job.id, self.opts.id.clone()));
+        self.app.store.commit(cs).await?;
+        self.app.jobs_ready.notify_one();
+        Ok(())
+    }
+
+    /// 受注 → 未引当: the payment work of receipt, then allocation if nothing holds the order.
+    async fn receive(&self, job: &Job) -> Result<(), AppError> {
+        self.order_step(job, |o, app, actor| {
+            let outcome = payments::authorize(o, &app.policies, app.now());
+            let fx = o.complete_receipt(outcome, actor, app.now())?;
+            let jobs = if o.ready_for_allocation(&app.policies) {
+                vec![order_job(app, "order.allocate", o.id)]
+            } else {
+                vec![]
+            };
+            Ok((fx, jobs))
+        })
+        .await
+    }
+
+    /// 計上: revenue recognised on delivery (the default policy).
+    async fn recognize(&self, job: &Job) -> Result<(), AppError> {
+        self.order_step(job, |o, app, actor| {
+            Ok((o.recognize(actor, app.now())?, vec![]))
+        })
+        .await
+    }
+}
+
+impl App {
+    /// 引当: reserves what stock allows for one waiting order. Returns whether it reserved any.
+    pub async fn allocate(&self, id: OrderId) -> Result<bool, AppError> {
+        let actor = Actor::system("allocate");
+        for _ in 0..16 {
+            let Some(mut order) = self.store.get_order(id).await? else {
+                return Err(AppError::NotFound(format!("order {id}")));
+            };
+            if !order.ready_for_allocation(&self.policies) {
+                return Ok(false);
+            }
+            let warehouses: Vec<WarehouseInfo> = self
+                .store
+                .list_warehouses()
+                .await?
+                .into_iter()
+                .map(|w| WarehouseInfo {
+                    code: w.code,
+                    priority: w.priority,
+                    prefectures: w.prefectures,
+                })
+                .collect();
+            let mut available = Availability::new();
+            let mut skus: Vec<&str> = order.lines.iter().map(|l| l.sku.as_str()).collect();
+            skus.sort_unstable();
+            skus.dedup();
+            for sku in skus {
+                for s in self.store.stock_levels(Some(sku), None).await? {
+                    available.insert((s.warehouse, s.sku), s.on_hand - s.allocated);
+                }
+            }
+            let plan = allocation::plan(&order, &warehouses, &available);
+            if plan.is_empty() {
+                return Ok(false);
+            }
+            let expected = order.version;
+            let fx = order.apply_allocation(plan, &actor, self.now())?;
+            let cs = crate::orders::order_change(&order, expected, fx, &actor);
+            match self.store.commit(cs).await {
+                Ok(()) => return Ok(true),
+                // Someone took the stock or changed the order meanwhile: plan again on fresh data.
+                Err(
+                    StoreError::InsufficientStock { .. }
+                    | StoreError::VersionConflict { .. }
+                    | StoreError::Conflict(_),
+                ) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Busy)
+    }
+
+    /// Re-runs allocation for every waiting order, first come first served. An order that cannot be
+    /// filled does not stop later ones from taking stock it cannot use.
+    pub async fn allocate_waiting(&self) -> Result<usize, AppError> {
+        let mut changed = 0;
+        for id in self.store.waiting_orders(10_000).await? {
+            if self.allocate(id).await? {
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+}
