@@ -1,0 +1,259 @@
+//! The one write path for order work: a change set applied in one transaction.
+
+use crate::{PostgresStore, db_err, is_unique_violation};
+use juchu_domain::shipment::ShipmentStatus;
+use juchu_domain::stock::StockChange;
+use juchu_domain::{Order, OrderId};
+use juchu_store::codec::{actor_text, event_json, micros, on_hold, order_json};
+use juchu_store::{ChangeSet, OrderWrite, Result, StoreError};
+use sqlx::{Postgres, Transaction};
+
+type Tx = Transaction<'static, Postgres>;
+
+fn shipment_status(s: ShipmentStatus) -> &'static str {
+    match s {
+        ShipmentStatus::Pending => "pending",
+        ShipmentStatus::Instructed => "instructed",
+        ShipmentStatus::Shipped => "shipped",
+        ShipmentStatus::Delivered => "delivered",
+        ShipmentStatus::Cancelled => "cancelled",
+    }
+}
+
+impl PostgresStore {
+    pub(crate) async fn commit_impl(&self, cs: ChangeSet) -> Result<()> {
+        let now = micros(jiff::Timestamp::now());
+        let mut tx = self.begin().await?;
+        if let Some((job, worker)) = &cs.complete_job {
+            let done = sqlx::query(
+                "DELETE FROM jobs WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+            )
+            .bind(job)
+            .bind(worker)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::LeaseLost);
+            }
+        }
+        for w in &cs.orders {
+            write_order(&mut tx, w).await?;
+        }
+        for (order_id, e) in &cs.events {
+            sqlx::query(
+                "INSERT INTO order_events (order_id, kind, at, event) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(order_id.to_string())
+            .bind(&e.kind)
+            .bind(micros(e.at))
+            .bind(event_json(e)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        // Row locks on stock are taken in one global order, (warehouse, sku), so two change sets
+        // touching the same rows queue instead of deadlocking. The sort is stable: changes to the
+        // same row keep their given order, which is what the bounds checks depend on, so the end
+        // state is the one the given order produces.
+        let mut stock: Vec<&(Option<OrderId>, StockChange)> = cs.stock.iter().collect();
+        stock.sort_by(|(_, a), (_, b)| (&a.warehouse, &a.sku).cmp(&(&b.warehouse, &b.sku)));
+        for (order_id, s) in stock {
+            apply_stock(&mut tx, *order_id, s, actor_text(&cs.actor), now).await?;
+        }
+        for b in &cs.batches {
+            sqlx::query(
+                "INSERT INTO shipping_batches (id, warehouse, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(b.id.to_string())
+            .bind(&b.warehouse)
+            .bind(micros(b.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        for j in &cs.jobs {
+            sqlx::query(
+                "INSERT INTO jobs (kind, payload, available_at, dedupe_key, created_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (dedupe_key) WHERE status = 'pending' DO NOTHING",
+            )
+            .bind(&j.kind)
+            .bind(j.payload.to_string())
+            .bind(micros(j.available_at))
+            .bind(&j.dedupe_key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+}
+
+/// A conditional update: the bounds are checked by the `WHERE`, so a concurrent change between
+/// our read and this write can never push stock below zero; 0 rows means not enough stock.
+async fn apply_stock(
+    tx: &mut Tx,
+    order_id: Option<OrderId>,
+    s: &StockChange,
+    actor: &str,
+    now: i64,
+) -> Result<()> {
+    if s.on_hand > 0 {
+        sqlx::query("INSERT INTO stock (warehouse, sku) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(&s.warehouse)
+            .bind(&s.sku)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    }
+    let changed = sqlx::query(
+        "UPDATE stock SET on_hand = on_hand + $1, allocated = allocated + $2
+         WHERE warehouse = $3 AND sku = $4
+           AND on_hand + $1 >= 0 AND allocated + $2 >= 0 AND allocated + $2 <= on_hand + $1",
+    )
+    .bind(s.on_hand)
+    .bind(s.allocated)
+    .bind(&s.warehouse)
+    .bind(&s.sku)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    if changed.rows_affected() != 1 {
+        return Err(StoreError::InsufficientStock {
+            warehouse: s.warehouse.clone(),
+            sku: s.sku.clone(),
+        });
+    }
+    sqlx::query(
+        "INSERT INTO stock_movements (at, warehouse, sku, on_hand_delta, allocated_delta, reason, order_id, actor)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(now)
+    .bind(&s.warehouse)
+    .bind(&s.sku)
+    .bind(s.on_hand)
+    .bind(s.allocated)
+    .bind(&s.reason)
+    .bind(order_id.map(|id| id.to_string()))
+    .bind(actor)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+async fn write_order(tx: &mut Tx, w: &OrderWrite) -> Result<()> {
+    let o = &w.order;
+    let id = o.id.to_string();
+    let doc = order_json(o)?;
+    match w.expected_version {
+        None => {
+            // `ON CONFLICT … DO NOTHING` instead of catching the unique violation: a failed
+            // statement would abort the whole transaction, and the lookup below could not run.
+            // It waits for a concurrent insert of the same key to finish, and at READ COMMITTED
+            // the next statement's snapshot sees the committed winner.
+            let r = sqlx::query(
+                "INSERT INTO orders (id, number, channel, external_id, status, version, priority, on_hold, ordered_at, search, doc)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 ON CONFLICT (channel, external_id) DO NOTHING",
+            )
+            .bind(&id)
+            .bind(o.number)
+            .bind(&o.channel)
+            .bind(&o.external_id)
+            .bind(o.status.as_str())
+            .bind(o.version)
+            .bind(o.priority)
+            .bind(on_hold(o))
+            .bind(micros(o.ordered_at))
+            .bind(o.search_text())
+            .bind(&doc)
+            .execute(&mut **tx)
+            .await;
+            match r {
+                Ok(r) if r.rows_affected() == 1 => {}
+                Ok(_) => {
+                    let existing: Option<String> = sqlx::query_scalar(
+                        "SELECT id FROM orders WHERE channel = $1 AND external_id = $2",
+                    )
+                    .bind(&o.channel)
+                    .bind(&o.external_id)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                    return Err(match existing {
+                        Some(existing) => StoreError::DuplicateOrder { existing },
+                        None => StoreError::Conflict(format!("order {id} exists")),
+                    });
+                }
+                // The id or the number is taken (the transaction is aborted; it is dropped).
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(StoreError::Conflict(format!("order {id} exists")));
+                }
+                Err(e) => return Err(db_err(e)),
+            }
+        }
+        Some(expected) => {
+            let r = sqlx::query(
+                "UPDATE orders SET status = $1, version = $2, priority = $3, on_hold = $4, search = $5, doc = $6
+                 WHERE id = $7 AND version = $8",
+            )
+            .bind(o.status.as_str())
+            .bind(o.version)
+            .bind(o.priority)
+            .bind(on_hold(o))
+            .bind(o.search_text())
+            .bind(&doc)
+            .bind(&id)
+            .bind(expected)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+            if r.rows_affected() != 1 {
+                return Err(StoreError::VersionConflict { expected });
+            }
+            sqlx::query("DELETE FROM allocations WHERE order_id = $1")
+                .bind(&id)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+        }
+    }
+    write_children(tx, o.id, o).await
+}
+
+/// Allocation rows and the shipment index follow the order document.
+async fn write_children(tx: &mut Tx, id: OrderId, o: &Order) -> Result<()> {
+    for a in o.allocations.iter().filter(|a| a.quantity > 0) {
+        sqlx::query(
+            "INSERT INTO allocations (order_id, line_id, warehouse, sku, quantity) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.to_string())
+        .bind(a.line_id.to_string())
+        .bind(&a.warehouse)
+        .bind(&a.sku)
+        .bind(a.quantity)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    }
+    for s in &o.shipments {
+        sqlx::query(
+            "INSERT INTO shipments (id, order_id, batch_id, warehouse, status, tracking_number) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (id) DO UPDATE SET batch_id = EXCLUDED.batch_id, status = EXCLUDED.status,
+               tracking_number = EXCLUDED.tracking_number",
+        )
+        .bind(s.id.to_string())
+        .bind(id.to_string())
+        .bind(s.batch_id.map(|b| b.to_string()))
+        .bind(&s.warehouse)
+        .bind(shipment_status(s.status))
+        .bind(&s.tracking_number)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! Order reads and order numbers.
+
+use crate::{PostgresStore, db_err};
+use juchu_domain::{BatchId, Order, OrderId, OrderStatus, ShipmentId};
+use juchu_store::codec::{event_from_json, like_pattern, order_from_json, timestamp};
+use juchu_store::{BatchRecord, EventRecord, OrderFilter, Result, StoreError};
+use sqlx::Row;
+
+fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("bad id {s}")))
+}
+
+impl PostgresStore {
+    pub(crate) async fn next_order_number_impl(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT nextval('order_number')")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
+    pub(crate) async fn get_order_impl(&self, id: OrderId) -> Result<Option<Order>> {
+        let doc: Option<String> = sqlx::query_scalar("SELECT doc FROM orders WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        doc.as_deref().map(order_from_json).transpose()
+    }
+
+    pub(crate) async fn order_by_external_id_impl(
+        &self,
+        channel: &str,
+        external_id: &str,
+    ) -> Result<Option<OrderId>> {
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT id FROM orders WHERE channel = $1 AND external_id = $2")
+                .bind(channel)
+                .bind(external_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        id.as_deref().map(parse_id).transpose()
+    }
+
+    pub(crate) async fn order_by_shipment_impl(&self, id: ShipmentId) -> Result<Option<OrderId>> {
+        let id: Option<String> = sqlx::query_scalar("SELECT order_id FROM shipments WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        id.as_deref().map(parse_id).transpose()
+    }
+
+    /// The search text is normalised (lower case) on both sides, so case-sensitive `LIKE` finds
+    /// what SQLite's ASCII-case-insensitive `LIKE` finds.
+    pub(crate) async fn list_orders_impl(&self, f: &OrderFilter) -> Result<Vec<Order>> {
+        let docs: Vec<String> = sqlx::query_scalar(
+            "SELECT doc FROM orders
+             WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR channel = $2)
+               AND ($3::text IS NULL OR search LIKE $3 ESCAPE '\\') AND ($4::text IS NULL OR id < $4)
+             ORDER BY id DESC LIMIT $5",
+        )
+        .bind(f.status.map(OrderStatus::as_str))
+        .bind(f.channel.as_deref())
+        .bind(f.q.as_deref().map(like_pattern))
+        .bind(f.before.map(|id| id.to_string()))
+        .bind(f.limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        docs.iter().map(|d| order_from_json(d)).collect()
+    }
+
+    pub(crate) async fn count_orders_impl(&self) -> Result<Vec<(OrderStatus, i64)>> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM orders GROUP BY status")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let s: String = r.try_get("status").map_err(db_err)?;
+                Ok((
+                    s.parse().map_err(StoreError::Corrupt)?,
+                    r.try_get("n").map_err(db_err)?,
+                ))
+            })
+            .collect()
+    }
+
+    pub(crate) async fn order_events_impl(&self, id: OrderId) -> Result<Vec<EventRecord>> {
+        let rows =
+            sqlx::query("SELECT seq, event FROM order_events WHERE order_id = $1 ORDER BY seq")
+                .bind(id.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let doc: String = r.try_get("event").map_err(db_err)?;
+                Ok(EventRecord {
+                    seq: r.try_get("seq").map_err(db_err)?,
+                    order_id: id,
+                    event: event_from_json(&doc)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The predicate is written exactly as in the partial index `orders_waiting` so the planner
+    /// can use it.
+    pub(crate) async fn waiting_orders_impl(&self, limit: i64) -> Result<Vec<OrderId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM orders
+             WHERE status IN ('unallocated', 'partially_allocated') AND NOT on_hold
+             ORDER BY priority, ordered_at, number LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        ids.iter().map(|s| parse_id(s)).collect()
+    }
+
+    pub(crate) async fn allocated_orders_impl(
+        &self,
+        warehouse: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<OrderId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT o.id FROM orders o
+             WHERE o.status = 'allocated' AND NOT o.on_hold
+               AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM allocations a WHERE a.order_id = o.id AND a.warehouse = $1))
+             ORDER BY o.priority, o.ordered_at, o.number LIMIT $2",
+        )
+        .bind(warehouse)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        ids.iter().map(|s| parse_id(s)).collect()
+    }
+
+    pub(crate) async fn batch_impl(&self, id: BatchId) -> Result<Option<BatchRecord>> {
+        let row = sqlx::query("SELECT warehouse, created_at FROM shipping_batches WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.map(|r| {
+            Ok(BatchRecord {
+                id,
+                warehouse: r.try_get("warehouse").map_err(db_err)?,
+                created_at: timestamp(r.try_get("created_at").map_err(db_err)?)?,
+            })
+        })
+        .transpose()
+    }
+
+    pub(crate) async fn batch_orders_impl(&self, id: BatchId) -> Result<Vec<Order>> {
+        let docs: Vec<String> = sqlx::query_scalar(
+            "SELECT doc FROM orders WHERE id IN (SELECT order_id FROM shipments WHERE batch_id = $1) ORDER BY number",
+        )
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        docs.iter().map(|d| order_from_json(d)).collect()
+    }
+}
