@@ -1,0 +1,125 @@
+//! Cases the property tests found. Tests marked `#[ignore]` are known bugs in `src/` not fixed
+//! here; run them with `cargo test -p juchu-domain --test regressions -- --ignored`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{OrderSpec, at, build, order_spec};
+use juchu_domain::carrier::Carrier;
+use juchu_domain::order::Allocation;
+use juchu_domain::payment::{PaymentMethod, PaymentOutcome};
+use juchu_domain::policy::Policies;
+use juchu_domain::{Actor, BatchId, Order, OrderStatus, Role, invariants};
+use proptest::prelude::*;
+
+fn allocation(order: &Order, line: usize, warehouse: &str, quantity: i64) -> Allocation {
+    Allocation {
+        line_id: order.lines[line].id,
+        sku: order.lines[line].sku.clone(),
+        warehouse: warehouse.into(),
+        quantity,
+        reason: "test".into(),
+    }
+}
+
+/// A card order of TEA-1 (from WH-EAST) and MUG-2 (from WH-WEST), instructed: two shipments.
+fn two_shipment_order() -> Order {
+    let spec = OrderSpec {
+        lines: vec![(0, 1, 1_080), (2, 1, 3_300)],
+        shipping_fee: 0,
+        fees: vec![],
+        discount_permille: 0,
+        points_permille: 0,
+        method: PaymentMethod::CreditCard,
+        prefecture: 0,
+    };
+    let mut o = build(&spec);
+    let sys = Actor::system("test");
+    let auth = PaymentOutcome::Authorized {
+        authorization_id: "auth_1".into(),
+        amount: o.totals.total,
+        suspicious: false,
+    };
+    o.complete_receipt(auth, &sys, at(1)).unwrap();
+    let plan = vec![
+        allocation(&o, 0, "WH-EAST", 1),
+        allocation(&o, 1, "WH-WEST", 1),
+    ];
+    o.apply_allocation(plan, &sys, at(2)).unwrap();
+    o.instruct(|_| BatchId::new(), &sys, at(3)).unwrap();
+    assert_eq!(o.shipments.len(), 2);
+    o
+}
+
+/// Fixed in `Order::ship` (one line): a shipment delivered before the last one shipped kept the
+/// order in `shipping_instructed` forever, because `ship` wanted every live shipment exactly
+/// `Shipped`; the last `deliver` then failed its transition after changing the shipment.
+#[test]
+fn last_shipment_ships_after_the_first_was_delivered() {
+    let mut o = two_shipment_order();
+    let sys = Actor::system("test");
+    let (a, b) = (o.shipments[0].id, o.shipments[1].id);
+    o.ship(a, Carrier::Other, "1".into(), at(10), &sys, at(10))
+        .unwrap();
+    o.deliver(a, at(11), &sys, at(11)).unwrap();
+    o.ship(b, Carrier::Other, "2".into(), at(12), &sys, at(12))
+        .unwrap();
+    assert_eq!(o.status, OrderStatus::Shipped);
+    o.deliver(b, at(13), &sys, at(13)).unwrap();
+    assert_eq!(o.status, OrderStatus::Delivered);
+}
+
+/// Known bug: ship one of two shipments, an operator cancels the order (allowed: it is still
+/// `shipping_instructed`), the carrier reports the shipped parcel delivered. `Order::deliver`
+/// marks the shipment delivered (and for COD collects the money) before trying the
+/// cancelled → delivered transition; the transition is refused, so it returns `Err` with the
+/// order changed (DOMAIN.md §4.3).
+#[test]
+#[ignore = "known bug: Order::deliver changes the order before a refused transition"]
+fn refused_deliver_on_a_cancelled_order_changes_nothing() {
+    let mut o = two_shipment_order();
+    let sys = Actor::system("test");
+    let a = o.shipments[0].id;
+    o.ship(a, Carrier::Other, "1".into(), at(10), &sys, at(10))
+        .unwrap();
+    let operator = Actor::User {
+        id: "op-1".into(),
+        role: Role::Operator,
+    };
+    o.cancel("short", &Policies::default(), &operator, at(11))
+        .unwrap();
+    let before = o.clone();
+    let result = o.deliver(a, at(12), &sys, at(12));
+    assert!(result.is_err());
+    assert_eq!(o, before, "a refused deliver changed the order");
+}
+
+proptest! {
+    #![proptest_config(common::config(256))]
+
+    /// Known bug: `Order::apply_allocation` checks each planned allocation against the line's
+    /// waiting quantity alone, so two entries for one line (e.g. from two warehouses) may together
+    /// exceed it. The planner never produces such a plan, but the method takes any plan.
+    #[test]
+    #[ignore = "known bug: apply_allocation accepts entries that together over-allocate a line"]
+    fn any_plan_is_either_refused_or_sound(
+        spec in order_spec(5),
+        entries in prop::collection::vec((0usize..5, 0usize..2, 1i64..=5), 1..4),
+    ) {
+        let mut o = build(&spec);
+        let sys = Actor::system("test");
+        o.complete_receipt(PaymentOutcome::OnDelivery, &sys, at(1)).unwrap();
+        let plan: Vec<Allocation> = entries
+            .iter()
+            .map(|(l, w, q)| allocation(&o, l % o.lines.len(), ["WH-EAST", "WH-WEST"][*w], *q))
+            .collect();
+        let before = o.clone();
+        match o.apply_allocation(plan, &sys, at(2)) {
+            Err(_) => prop_assert_eq!(&o, &before),
+            Ok(_) => {
+                let v = invariants::violations(&o);
+                prop_assert!(v.is_empty(), "{:?}", v);
+            }
+        }
+    }
+}
