@@ -14,7 +14,7 @@ mod worker;
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::AppError;
 pub use export::{ExportFormat, export_batch};
-pub use keys::NewApiKey;
+pub use keys::{NewApiKey, hash_secret};
 pub use master::{NewSku, NewWarehouse, StockAdjustment};
 pub use orders::OrderQuery;
 pub use shipping::{InstructedBatch, InstructionResult, SkippedOrder};

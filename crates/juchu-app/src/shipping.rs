@@ -223,7 +223,13 @@ impl App {
             let fx = o.deliver(id, delivered_at.unwrap_or(now), actor, now)?;
             // Revenue is recognised on delivery (the default policy).
             let jobs = if o.status == OrderStatus::Delivered {
-                vec![order_job(app, "order.recognize", o.id)]
+                let mut job = order_job(app, "order.recognize", o.id);
+                let days = i64::from(app.policies.recognition_delay_days);
+                let at = delivered_at.unwrap_or(now);
+                job.available_at = at
+                    .checked_add(jiff::SignedDuration::from_hours(24 * days))
+                    .unwrap_or(at);
+                vec![job]
             } else {
                 vec![]
             };

@@ -244,10 +244,16 @@ impl Order {
             let line = self
                 .line(a.line_id)
                 .ok_or_else(|| DomainError::NotFound(format!("line {}", a.line_id)))?;
-            if a.quantity <= 0 || a.quantity > line.unallocated_quantity() {
+            // Several entries may cover one line: their sum must fit what the line still waits for.
+            let for_line: i64 = planned
+                .iter()
+                .filter(|p| p.line_id == a.line_id)
+                .map(|p| p.quantity)
+                .sum();
+            if a.quantity <= 0 || for_line > line.unallocated_quantity() {
                 return Err(DomainError::invalid(
                     "allocation",
-                    format!("line {} cannot take {} more", a.line_id, a.quantity),
+                    format!("line {} cannot take {for_line} more", a.line_id),
                 ));
             }
         }
@@ -344,6 +350,17 @@ impl Order {
             return Err(self.refuse(
                 OrderStatus::Cancelled,
                 format!("policy lets {who} cancel only before {limit}"),
+            ));
+        }
+        if self.shipments.iter().any(|s| {
+            matches!(
+                s.status,
+                ShipmentStatus::Shipped | ShipmentStatus::Delivered
+            )
+        }) {
+            return Err(self.refuse(
+                OrderStatus::Cancelled,
+                "part of the order has already shipped; record the rest as shipped and use a return",
             ));
         }
         let mut fx = Effects::default();
@@ -604,6 +621,18 @@ impl Order {
     ) -> Result<Effects, DomainError> {
         let idx = self.shipment_index(id)?;
         let status = self.shipments[idx].status;
+        if !matches!(
+            self.status,
+            OrderStatus::ShippingInstructed | OrderStatus::Shipped
+        ) {
+            return Err(self.refuse(
+                OrderStatus::Delivered,
+                format!(
+                    "the order is {}; only a shipping order can take a delivery",
+                    self.status
+                ),
+            ));
+        }
         if status != ShipmentStatus::Shipped {
             return Err(self.refuse(
                 OrderStatus::Delivered,

@@ -19,6 +19,8 @@ pub struct Policies {
     pub bank_transfer_due_days: i32,
     /// Whether stock is reserved for bank-transfer orders before they are paid (they never ship unpaid).
     pub allocate_before_payment: bool,
+    /// Revenue is recognised this many days after delivery (0: at delivery).
+    pub recognition_delay_days: i32,
 }
 
 impl Default for Policies {
@@ -29,6 +31,7 @@ impl Default for Policies {
             operator_cancel_before: OrderStatus::Shipped,
             bank_transfer_due_days: 7,
             allocate_before_payment: true,
+            recognition_delay_days: 0,
         }
     }
 }

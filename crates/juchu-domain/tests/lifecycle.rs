@@ -201,8 +201,6 @@ fn step(
             let id = shipment_id(order, *i);
             order.ship(id, Carrier::Other, format!("TN-{t}"), now, &system, now)
         }
-        // Known bug, see regressions.rs `refused_deliver_on_a_cancelled_order_changes_nothing`.
-        Action::Deliver(_) if order.status == OrderStatus::Cancelled => return None,
         Action::Deliver(i) => {
             let id = shipment_id(order, *i);
             order.deliver(id, now, &system, now)

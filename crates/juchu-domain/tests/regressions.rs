@@ -1,5 +1,4 @@
-//! Cases the property tests found. Tests marked `#[ignore]` are known bugs in `src/` not fixed
-//! here; run them with `cargo test -p juchu-domain --test regressions -- --ignored`.
+//! Cases the property tests found, kept as regression tests.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -69,14 +68,11 @@ fn last_shipment_ships_after_the_first_was_delivered() {
     assert_eq!(o.status, OrderStatus::Delivered);
 }
 
-/// Known bug: ship one of two shipments, an operator cancels the order (allowed: it is still
-/// `shipping_instructed`), the carrier reports the shipped parcel delivered. `Order::deliver`
-/// marks the shipment delivered (and for COD collects the money) before trying the
-/// cancelled → delivered transition; the transition is refused, so it returns `Err` with the
-/// order changed (DOMAIN.md §4.3).
+/// Ship one of two shipments, then an operator tries to cancel: refused (part of the order has
+/// left the warehouse; the rest ships and a return follows), and the order is unchanged. Delivering
+/// the shipped parcel then works as usual.
 #[test]
-#[ignore = "known bug: Order::deliver changes the order before a refused transition"]
-fn refused_deliver_on_a_cancelled_order_changes_nothing() {
+fn cancel_after_a_partial_shipment_is_refused_and_changes_nothing() {
     let mut o = two_shipment_order();
     let sys = Actor::system("test");
     let a = o.shipments[0].id;
@@ -86,22 +82,21 @@ fn refused_deliver_on_a_cancelled_order_changes_nothing() {
         id: "op-1".into(),
         role: Role::Operator,
     };
-    o.cancel("short", &Policies::default(), &operator, at(11))
-        .unwrap();
     let before = o.clone();
-    let result = o.deliver(a, at(12), &sys, at(12));
-    assert!(result.is_err());
-    assert_eq!(o, before, "a refused deliver changed the order");
+    assert!(
+        o.cancel("short", &Policies::default(), &operator, at(11))
+            .is_err()
+    );
+    assert_eq!(o, before, "a refused cancel changed the order");
+    o.deliver(a, at(12), &sys, at(12)).unwrap();
 }
 
 proptest! {
     #![proptest_config(common::config(256))]
 
-    /// Known bug: `Order::apply_allocation` checks each planned allocation against the line's
-    /// waiting quantity alone, so two entries for one line (e.g. from two warehouses) may together
-    /// exceed it. The planner never produces such a plan, but the method takes any plan.
+    /// `Order::apply_allocation` takes any plan: entries for one line (e.g. from two warehouses)
+    /// together must fit the line's waiting quantity, or the whole plan is refused.
     #[test]
-    #[ignore = "known bug: apply_allocation accepts entries that together over-allocate a line"]
     fn any_plan_is_either_refused_or_sound(
         spec in order_spec(5),
         entries in prop::collection::vec((0usize..5, 0usize..2, 1i64..=5), 1..4),

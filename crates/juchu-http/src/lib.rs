@@ -1,1 +1,94 @@
+//! The HTTP API of juchu (API.md): axum routes per resource, API keys and roles, problem+json
+//! errors, `Idempotency-Key`, OpenAPI 3.1 at `/api/v1/openapi.json` and Swagger UI at `/api/docs`.
 
+mod auth;
+mod error;
+mod extract;
+mod idempotency;
+mod routes;
+mod state;
+
+pub use auth::Auth;
+pub use error::{ApiError, Problem};
+pub use state::AppState;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use juchu_app::App;
+use std::time::Instant;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "juchu", description = "受注管理 — order management for Japanese e-commerce. All amounts are integers in yen."),
+    modifiers(&BearerAuth),
+    tags((name = "orders"), (name = "master"), (name = "stock"), (name = "shipping"), (name = "admin"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().split_for_parts().1
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::orders::router())
+        .merge(routes::master::router())
+        .merge(routes::shipping::router())
+}
+
+/// The whole HTTP surface for one app.
+pub fn router(app: App) -> Router {
+    let _ = routes::system::prometheus();
+    let state = AppState::new(app);
+    let (api, doc) = api_router().split_for_parts();
+    Router::new()
+        .merge(api)
+        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))
+        .merge(routes::system::router())
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotency,
+        ))
+        .layer(DefaultBodyLimit::max(idempotency::MAX_BODY))
+        .layer(middleware::from_fn(observe))
+        .with_state(state)
+}
+
+/// Request metrics and a 413 in our error format for oversized bodies.
+async fn observe(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    metrics::counter!("juchu_http_requests_total", "method" => method, "status" => status.as_u16().to_string()).increment(1);
+    metrics::histogram!("juchu_http_request_seconds").record(start.elapsed().as_secs_f64());
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE
+        && resp
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .is_none_or(|v| v != "application/problem+json")
+    {
+        return ApiError::PayloadTooLarge.into_response();
+    }
+    resp
+}

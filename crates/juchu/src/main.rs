@@ -1,1 +1,183 @@
-fn main() {}
+//! `juchu` — the command line: serve, worker, migrate, api-key, check, demo, bench.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use juchu::server;
+use juchu_app::{App, SystemClock, Worker, WorkerOptions};
+use juchu_domain::Role;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "juchu",
+    version,
+    about = "受注管理 — order management for Japanese e-commerce"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct DbArgs {
+    /// Database URL: sqlite://FILE (created when missing) or postgres://…
+    #[arg(
+        long = "database",
+        env = "JUCHU_DATABASE_URL",
+        default_value = "sqlite://juchu.db"
+    )]
+    database: String,
+    /// TOML file of shop policies.
+    #[arg(long, env = "JUCHU_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API, the console and the background worker.
+    Serve {
+        #[arg(long, env = "JUCHU_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        #[command(flatten)]
+        db: DbArgs,
+        /// Serve HTTP only; run the worker elsewhere (`juchu worker`).
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run only the background worker.
+    Worker {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Create or upgrade the database schema.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage API keys.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+    /// Check the stock and order invariants (DOMAIN.md §4) against the database.
+    Check {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Start a server on a fresh sample database and print its address and an admin token.
+    Demo(juchu::demo::DemoArgs),
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        command: juchu::bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key; prints its secret alone on the last line.
+    Create {
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+async fn open_app(db: &DbArgs) -> anyhow::Result<App> {
+    let policies = juchu::config::load_policies(db.config.as_deref())?;
+    let store = juchu::open_store(&db.database)
+        .await
+        .with_context(|| format!("opening {}", db.database))?;
+    Ok(App::new(store, Arc::new(SystemClock), policies))
+}
+
+async fn admin_token(app: &App) -> anyhow::Result<()> {
+    if let Ok(token) = std::env::var("JUCHU_ADMIN_TOKEN") {
+        app.ensure_admin_token(&token)
+            .await
+            .map_err(|e| anyhow::anyhow!("JUCHU_ADMIN_TOKEN: {e:?}"))?;
+    }
+    Ok(())
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JUCHU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let json = std::env::var("JUCHU_LOG_FORMAT").is_ok_and(|v| v == "json");
+    if json {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    init_tracing();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            listen,
+            db,
+            no_worker,
+        } => {
+            let app = open_app(&db).await?;
+            admin_token(&app).await?;
+            let handle = server::start(app, &listen, !no_worker).await?;
+            println!("juchu listening on {}", handle.url());
+            server::shutdown_signal().await;
+            handle.stop().await;
+        }
+        Command::Worker { db } => {
+            let app = open_app(&db).await?;
+            let (tx, rx) = tokio::sync::watch::channel(false);
+            let run = tokio::spawn(Worker::new(app, WorkerOptions::default()).run(rx));
+            server::shutdown_signal().await;
+            let _ = tx.send(true);
+            let _ = run.await;
+        }
+        Command::Migrate { db } => {
+            open_app(&db).await?;
+            println!("database is up to date: {}", db.database);
+        }
+        Command::ApiKey {
+            command: ApiKeyCommand::Create { role, name, db },
+        } => {
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let app = open_app(&db).await?;
+            let key = app
+                .create_api_key(&name, role)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            println!(
+                "created API key {} ({}, role {})",
+                key.id,
+                key.name,
+                key.role.as_str()
+            );
+            println!("{}", key.secret);
+        }
+        Command::Check { db } => {
+            let app = open_app(&db).await?;
+            let problems = app.store.check_invariants().await?;
+            if problems.is_empty() {
+                println!("invariants hold");
+            } else {
+                for p in &problems {
+                    println!("{p}");
+                }
+                anyhow::bail!("{} invariant violations", problems.len());
+            }
+        }
+        Command::Demo(args) => juchu::demo::run(args).await?,
+        Command::Bench { command } => juchu::bench::run(command).await?,
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! API keys with roles: `Authorization: Bearer <secret>`. No key → 401; wrong role → 403.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use juchu_domain::{Actor, Role};
+
+/// The caller, authenticated.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub key_id: String,
+    pub role: Role,
+}
+
+impl Auth {
+    pub fn actor(&self) -> Actor {
+        Actor::ApiKey {
+            id: self.key_id.clone(),
+            role: self.role,
+        }
+    }
+
+    /// Refuses with 403 unless the caller has one of `roles` (admin always may).
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if self.role == Role::Admin || roles.contains(&self.role) {
+            Ok(())
+        } else {
+            let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            Err(ApiError::Forbidden(format!(
+                "a {} key may not do this; it needs one of: admin, {}",
+                self.role.as_str(),
+                allowed.join(", ")
+            )))
+        }
+    }
+}
+
+/// Who may do what (API.md "Conventions"): a key may do only what its role needs.
+pub mod roles {
+    use juchu_domain::Role::{self, *};
+    pub const READ: &[Role] = &[Operator, Warehouse, Storefront, Accounting];
+    pub const MASTER_WRITE: &[Role] = &[Operator];
+    pub const STOCK_WRITE: &[Role] = &[Operator, Warehouse];
+    pub const ORDER_CREATE: &[Role] = &[Operator, Storefront];
+    pub const ORDER_CANCEL: &[Role] = &[Operator, Storefront];
+    pub const ORDER_REVIEW: &[Role] = &[Operator];
+    pub const PAYMENT_CONFIRM: &[Role] = &[Operator, Accounting];
+    pub const SHIPPING: &[Role] = &[Operator, Warehouse];
+    pub const ADMIN: &[Role] = &[];
+    pub const MONITOR: &[Role] = &[Operator];
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let secret = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && s.len() <= 256)
+            .ok_or(ApiError::Unauthorized)?;
+        if let Some(hit) = state.key_cache.get(secret) {
+            return Ok(hit);
+        }
+        let key = state
+            .app
+            .authenticate(secret)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        let auth = Auth {
+            key_id: key.id,
+            role: key.role,
+        };
+        state.key_cache.put(secret, auth.clone());
+        Ok(auth)
+    }
+}

@@ -1,0 +1,4 @@
+pub mod master;
+pub mod orders;
+pub mod shipping;
+pub mod system;

@@ -1,0 +1,21 @@
+//! Shop policies from a TOML file (`--config` / `JUCHU_CONFIG`). Every policy has a default.
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use juchu_domain::policy::Policies;
+use std::path::Path;
+
+/// Reads policies from `path` (keys as in `Policies`, e.g. `customer_cancel_before = "allocated"`),
+/// defaults for everything the file does not say. An unknown key is an error, so typos are caught.
+pub fn load_policies(path: Option<&Path>) -> anyhow::Result<Policies> {
+    let mut fig = Figment::from(Serialized::defaults(Policies::default()));
+    if let Some(p) = path {
+        anyhow::ensure!(p.exists(), "config file {} does not exist", p.display());
+        fig = fig.merge(Toml::file(p));
+    }
+    fig.extract().with_context(|| match path {
+        Some(p) => format!("reading policies from {}", p.display()),
+        None => "default policies".to_owned(),
+    })
+}
