@@ -1,1 +1,95 @@
+//! Test kit: boots the real thing — `juchu` on port 0 with its own fresh database (SQLite file or a
+//! new PostgreSQL database), real HTTP — and helpers that speak the public API.
+//!
+//! PostgreSQL tests use `JUCHU_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) to create and drop their databases; they fail
+//! loudly when it cannot be reached.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod client;
+mod db;
+
+pub use client::{Api, Resp, order_body};
+pub use db::{Backend, TestDb};
+
+use juchu::server::ServerHandle;
+use juchu_app::{App, SystemClock};
+use juchu_domain::policy::Policies;
+use std::sync::Arc;
+
+/// A running juchu with its own database.
+pub struct TestApp {
+    pub db: TestDb,
+    pub api: Api,
+    /// An admin key's secret.
+    pub admin: String,
+    server: Option<ServerHandle>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, Policies::default()).await
+    }
+
+    pub async fn spawn_with(backend: Backend, policies: Policies) -> TestApp {
+        let db = TestDb::create(backend).await;
+        let store = juchu::open_store(&db.url).await.expect("open store");
+        let app = App::new(store, Arc::new(SystemClock), policies);
+        let admin = app
+            .create_api_key("test admin", juchu_domain::Role::Admin)
+            .await
+            .expect("admin key")
+            .secret;
+        let server = juchu::server::start(app, "127.0.0.1:0", true)
+            .await
+            .expect("start server");
+        let api = Api::new(server.url());
+        TestApp {
+            db,
+            api,
+            admin,
+            server: Some(server),
+        }
+    }
+
+    pub fn app(&self) -> &App {
+        &self.server.as_ref().expect("running").app
+    }
+
+    pub fn url(&self) -> String {
+        self.api.base.clone()
+    }
+
+    /// Stops the server and drops the database.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.server.take() {
+            s.stop().await;
+        }
+        self.db.drop_now().await;
+    }
+}
+
+/// Declares each listed `async fn name(backend: Backend)` as two tests, `sqlite::name` and
+/// `postgres::name`: the conformance suite runs against both backends.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name($crate::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}

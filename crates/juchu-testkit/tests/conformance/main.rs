@@ -1,0 +1,6 @@
+//! The conformance suite: the public API over real HTTP, each test on its own fresh database, every
+//! test on SQLite and on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod flow;
