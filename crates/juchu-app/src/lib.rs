@@ -18,7 +18,7 @@ pub use keys::{NewApiKey, hash_secret};
 pub use master::{NewSku, NewWarehouse, StockAdjustment};
 pub use orders::OrderQuery;
 pub use shipping::{InstructedBatch, InstructionResult, SkippedOrder};
-pub use worker::{Worker, WorkerOptions};
+pub use worker::{Worker, WorkerOptions, WorkerStats};
 
 use juchu_domain::policy::Policies;
 use juchu_store::Store;

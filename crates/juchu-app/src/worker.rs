@@ -36,6 +36,15 @@ impl Default for WorkerOptions {
 pub struct Worker {
     app: App,
     opts: WorkerOptions,
+    stats: WorkerStats,
+}
+
+/// What one worker did: jobs claimed, completed and failed (for logs and the multi-process tests).
+#[derive(Debug, Default)]
+pub struct WorkerStats {
+    pub claimed: std::sync::atomic::AtomicU64,
+    pub done: std::sync::atomic::AtomicU64,
+    pub failed: std::sync::atomic::AtomicU64,
 }
 
 fn order_id(job: &Job) -> Result<OrderId, AppError> {
@@ -48,11 +57,19 @@ fn order_id(job: &Job) -> Result<OrderId, AppError> {
 
 impl Worker {
     pub fn new(app: App, opts: WorkerOptions) -> Self {
-        Worker { app, opts }
+        Worker {
+            app,
+            opts,
+            stats: WorkerStats::default(),
+        }
     }
 
-    /// Runs until `stop` turns true.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+    pub fn stats(&self) -> &WorkerStats {
+        &self.stats
+    }
+
+    /// Runs until `stop` turns true; returns what it did.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) -> WorkerStats {
         tracing::info!(worker = %self.opts.id, "worker started");
         while !*stop.borrow() {
             let n = match self.run_once().await {
@@ -70,7 +87,15 @@ impl Worker {
                 }
             }
         }
-        tracing::info!(worker = %self.opts.id, "worker stopped");
+        use std::sync::atomic::Ordering::Relaxed;
+        tracing::info!(
+            worker = %self.opts.id,
+            claimed = self.stats.claimed.load(Relaxed),
+            done = self.stats.done.load(Relaxed),
+            failed = self.stats.failed.load(Relaxed),
+            "worker stopped"
+        );
+        self.stats
     }
 
     /// Claims one batch of due jobs and runs them; returns how many it claimed.
@@ -82,15 +107,19 @@ impl Worker {
             .store
             .claim_jobs(&self.opts.id, now, until, self.opts.batch)
             .await?;
+        use std::sync::atomic::Ordering::Relaxed;
+        self.stats.claimed.fetch_add(jobs.len() as u64, Relaxed);
         for job in &jobs {
             let outcome = self.handle(job).await;
             let kind = job.kind.clone();
             match outcome {
                 Ok(()) => {
+                    self.stats.done.fetch_add(1, Relaxed);
                     metrics::counter!("juchu_jobs_total", "kind" => kind, "outcome" => "done")
                         .increment(1)
                 }
                 Err(e) => {
+                    self.stats.failed.fetch_add(1, Relaxed);
                     let dead = job.attempts >= self.opts.max_attempts;
                     let backoff = SignedDuration::from_secs(1i64 << job.attempts.clamp(0, 12));
                     let retry_at =

@@ -141,7 +141,15 @@ async fn main() -> anyhow::Result<()> {
             let run = tokio::spawn(Worker::new(app, WorkerOptions::default()).run(rx));
             server::shutdown_signal().await;
             let _ = tx.send(true);
-            let _ = run.await;
+            if let Ok(stats) = run.await {
+                use std::sync::atomic::Ordering::Relaxed;
+                println!(
+                    "worker stopped: claimed {} jobs, done {}, failed {}",
+                    stats.claimed.load(Relaxed),
+                    stats.done.load(Relaxed),
+                    stats.failed.load(Relaxed)
+                );
+            }
         }
         Command::Migrate { db } => {
             open_app(&db).await?;

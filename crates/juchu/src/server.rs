@@ -60,7 +60,9 @@ pub async fn start(app: App, listen: &str, worker: bool) -> anyhow::Result<Serve
     }));
     if worker {
         let w = Worker::new(app.clone(), WorkerOptions::default());
-        tasks.push(tokio::spawn(w.run(stop_rx)));
+        tasks.push(tokio::spawn(async move {
+            w.run(stop_rx).await;
+        }));
     }
     tracing::info!(%addr, worker, "juchu is serving");
     Ok(ServerHandle {
