@@ -71,6 +71,7 @@ pub fn router(app: App) -> Router {
         ))
         .layer(DefaultBodyLimit::max(idempotency::MAX_BODY))
         .layer(middleware::from_fn(observe))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
