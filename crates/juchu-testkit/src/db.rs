@@ -66,13 +66,13 @@ impl TestDb {
         if self.dropped.swap(true, Ordering::SeqCst) {
             return;
         }
-        if let Some((admin, name)) = &self.pg {
-            if let Ok(pool) = sqlx::PgPool::connect(admin).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&pool)
-                    .await;
-                pool.close().await;
-            }
+        if let Some((admin, name)) = &self.pg
+            && let Ok(pool) = sqlx::PgPool::connect(admin).await
+        {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&pool)
+                .await;
+            pool.close().await;
         }
     }
 }
