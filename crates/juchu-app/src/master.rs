@@ -35,6 +35,9 @@ pub struct StockAdjustment {
     pub reason: String,
 }
 
+/// The largest number of units one adjustment may add or remove.
+const MAX_ADJUSTMENT: u64 = 1_000_000_000;
+
 /// Codes of SKUs and warehouses: 1–64 printable ASCII characters without spaces or slashes.
 fn check_code(field: &str, code: &str) -> Result<(), AppError> {
     if code.is_empty() || code.len() > 64 || !code.chars().all(|c| c.is_ascii_graphic() && c != '/')
@@ -124,6 +127,12 @@ impl App {
         let mut errors = Vec::new();
         if adj.delta == 0 {
             errors.push(FieldError::new("delta", "must not be zero"));
+        } else if adj.delta.unsigned_abs() > MAX_ADJUSTMENT {
+            // Beyond this the stock sums could overflow in the database (a 5xx, not a refusal).
+            errors.push(FieldError::new(
+                "delta",
+                format!("must be between -{MAX_ADJUSTMENT} and {MAX_ADJUSTMENT}"),
+            ));
         }
         if adj.reason.trim().is_empty() || adj.reason.chars().count() > 200 {
             errors.push(FieldError::new("reason", "must be 1–200 characters"));

@@ -706,6 +706,14 @@ impl Order {
         if amount <= Money::ZERO {
             return Err(DomainError::invalid("amount", "must be a positive amount"));
         }
+        // No payment is this large; beyond it the sums would overflow.
+        const MAX_PAYMENT: Money = Money::yen(10_000_000_000_000);
+        if amount > MAX_PAYMENT {
+            return Err(DomainError::invalid(
+                "amount",
+                format!("must be at most {}", MAX_PAYMENT.minor()),
+            ));
+        }
         let mut fx = Effects::default();
         self.payment.captured_amount += amount;
         let due = self.totals.total;

@@ -15,6 +15,8 @@ pub enum ApiError {
     PayloadTooLarge,
     IdempotencyKeyReused,
     RequestInProgress,
+    /// An error axum answered by itself (405, a path that does not parse, …), with its status.
+    Status(StatusCode, String),
     App(AppError),
 }
 
@@ -29,7 +31,7 @@ pub struct Problem {
     pub detail: String,
     /// Machine-readable code: bad_request, unauthorized, forbidden, not_found, validation_failed,
     /// invalid_transition, version_conflict, insufficient_stock, duplicate_order, idempotency_key_reused,
-    /// request_in_progress, conflict, payload_too_large, internal.
+    /// request_in_progress, conflict, payload_too_large, method_not_allowed, internal.
     pub code: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
@@ -89,6 +91,18 @@ impl ApiError {
                 "a request with this Idempotency-Key is still being processed; retry shortly"
                     .into(),
             ),
+            ApiError::Status(status, detail) => {
+                let code = match status.as_u16() {
+                    401 => "unauthorized",
+                    403 => "forbidden",
+                    404 => "not_found",
+                    405 => "method_not_allowed",
+                    413 => "payload_too_large",
+                    s if s >= 500 => "internal",
+                    _ => "bad_request",
+                };
+                problem(*status, code, detail.clone())
+            }
             ApiError::App(e) => match e {
                 AppError::NotFound(what) => {
                     problem(S::NOT_FOUND, "not_found", format!("{what} not found"))

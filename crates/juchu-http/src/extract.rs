@@ -1,7 +1,9 @@
 //! Parsing at the edge: JSON bodies, ids in paths, `If-Match`.
 
 use crate::error::ApiError;
+use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use juchu_domain::{OrderId, ShipmentId};
 use serde::de::DeserializeOwned;
 
@@ -11,6 +13,16 @@ pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.is_empty() {
         return Err(ApiError::BadRequest("the request needs a JSON body".into()));
     }
+    // A NUL can only arrive escaped; PostgreSQL cannot store it, so refuse it here for every backend.
+    if body.windows(6).any(|w| w == b"\\u0000")
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
+        && let Some(field) = nul_at(&value, "")
+    {
+        return Err(ApiError::App(juchu_app::AppError::invalid(
+            if field.is_empty() { "body" } else { &field },
+            "must not contain NUL characters",
+        )));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     let parsed: Result<T, _> = serde_path_to_error::deserialize(de);
     parsed.map_err(|e| {
@@ -19,10 +31,46 @@ pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         if inner.is_syntax() || inner.is_eof() {
             ApiError::BadRequest(format!("malformed JSON: {inner}"))
         } else {
-            let field = if path == "." { "body".to_owned() } else { path };
-            ApiError::App(juchu_app::AppError::invalid(&field, inner.to_string()))
+            let message = inner.to_string();
+            // A missing field is reported at its parent; name the field itself.
+            let missing = message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split_once('`'))
+                .map(|(name, _)| name);
+            let field = match (path.as_str(), missing) {
+                (".", Some(name)) => name.to_owned(),
+                (_, Some(name)) => format!("{path}.{name}"),
+                (".", None) => "body".to_owned(),
+                _ => path,
+            };
+            ApiError::App(juchu_app::AppError::invalid(&field, message))
         }
     })
+}
+
+/// The path of the first string (key or value) that holds a NUL character.
+fn nul_at(v: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => s.contains('\0').then(|| path.to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| nul_at(x, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, x)| {
+            let p = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.contains('\0') {
+                Some(p)
+            } else {
+                nul_at(x, &p)
+            }
+        }),
+        _ => None,
+    }
 }
 
 pub fn order_id(s: &str) -> Result<OrderId, ApiError> {
@@ -47,4 +95,38 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
             "If-Match must be the order's version (a number), not `{s}`"
         ))
     })
+}
+
+/// Query parameters: a value of the wrong type → 422 `validation_failed` naming the parameter
+/// (axum's own `Query` answers in plain text).
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        // A NUL can only arrive as `%00`; PostgreSQL cannot compare with it.
+        if let Some(param) = parts
+            .uri
+            .query()
+            .and_then(|q| q.split('&').find(|p| p.contains("%00")))
+        {
+            let name = param.split_once('=').map_or(param, |(k, _)| k);
+            return Err(ApiError::App(juchu_app::AppError::invalid(
+                name,
+                "must not contain NUL characters",
+            )));
+        }
+        match axum::extract::Query::<T>::try_from_uri(&parts.uri) {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(e) => {
+                let text = e.body_text();
+                let detail = text
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&text);
+                let (field, message) = detail.split_once(": ").unwrap_or(("query", detail));
+                Err(ApiError::App(juchu_app::AppError::invalid(field, message)))
+            }
+        }
+    }
 }

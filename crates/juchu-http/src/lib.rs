@@ -14,6 +14,7 @@ pub use state::AppState;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use juchu_app::App;
@@ -65,6 +66,7 @@ pub fn router(app: App) -> Router {
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))
         .merge(routes::system::router())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .layer(middleware::from_fn(problems_only))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             idempotency::idempotency,
@@ -73,6 +75,36 @@ pub fn router(app: App) -> Router {
         .layer(middleware::from_fn(observe))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Errors axum answers by itself (405, a path segment that does not parse, …) in our problem
+/// format too, with their status (API.md: errors are `application/problem+json`).
+async fn problems_only(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v == "application/problem+json")
+    {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let detail = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text
+    };
+    let mut out = ApiError::Status(status, detail).into_response();
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        out.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    out
 }
 
 /// Request metrics and a 413 in our error format for oversized bodies.

@@ -2,11 +2,11 @@
 
 use crate::auth::{Auth, roles};
 use crate::error::{ApiResult, Problem};
-use crate::extract::json_body;
+use crate::extract::{Query, json_body};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use juchu_app::{NewApiKey, NewSku, NewWarehouse, StockAdjustment};
 use juchu_domain::{Role, TaxRate};

@@ -2,11 +2,11 @@
 
 use crate::auth::{Auth, roles};
 use crate::error::{ApiResult, Problem};
-use crate::extract::{if_match, json_body, order_id};
+use crate::extract::{Query, if_match, json_body, order_id};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use juchu_app::{AppError, OrderQuery};
 use juchu_domain::intake::NewOrder;
@@ -82,7 +82,7 @@ async fn list_orders(
         .app
         .list_orders(OrderQuery {
             status,
-            channel: p.channel,
+            channel: p.channel.filter(|c| !c.is_empty()),
             q: p.q,
             limit: p.limit,
             cursor: p.cursor,

@@ -2,11 +2,11 @@
 
 use crate::auth::{Auth, roles};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{if_match, json_body, shipment_id};
+use crate::extract::{Query, if_match, json_body, shipment_id};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
