@@ -19,7 +19,12 @@ fn t0() -> Timestamp {
 }
 
 fn job(kind: &str, at: Timestamp, key: Option<&str>) -> NewJob {
-    NewJob { kind: kind.into(), payload: json!({}), available_at: at, dedupe_key: key.map(str::to_owned) }
+    NewJob {
+        kind: kind.into(),
+        payload: json!({}),
+        available_at: at,
+        dedupe_key: key.map(str::to_owned),
+    }
 }
 
 async fn store(b: Backend) -> (TestDb, Arc<dyn Store>) {
@@ -34,21 +39,40 @@ fn counts(c: Vec<(String, i64)>) -> Vec<(String, i64)> {
 
 async fn a_lost_lease_cannot_complete_the_job(b: Backend) {
     let (db, s) = store(b).await;
-    s.commit(ChangeSet { jobs: vec![job("x", t0(), None)], ..ChangeSet::default() }).await.unwrap();
+    s.commit(ChangeSet {
+        jobs: vec![job("x", t0(), None)],
+        ..ChangeSet::default()
+    })
+    .await
+    .unwrap();
     let lease = SignedDuration::from_secs(30);
     let a = s.claim_jobs("a", t0(), t0() + lease, 10).await.unwrap();
     assert_eq!(a.len(), 1);
     // While A holds the lease nobody else gets the job.
-    assert!(s.claim_jobs("b", t0() + SignedDuration::from_secs(10), t0() + lease, 10).await.unwrap().is_empty());
+    assert!(
+        s.claim_jobs("b", t0() + SignedDuration::from_secs(10), t0() + lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // A stalls past its lease; B takes the job over.
     let later = t0() + SignedDuration::from_secs(31);
     let b_jobs = s.claim_jobs("b", later, later + lease, 10).await.unwrap();
     assert_eq!(b_jobs.len(), 1);
     assert_eq!(b_jobs[0].id, a[0].id);
     assert_eq!(b_jobs[0].attempts, 2);
-    let done_by_a = ChangeSet { complete_job: Some((a[0].id, "a".into())), ..ChangeSet::default() };
-    assert!(matches!(s.commit(done_by_a).await, Err(StoreError::LeaseLost)));
-    let done_by_b = ChangeSet { complete_job: Some((a[0].id, "b".into())), ..ChangeSet::default() };
+    let done_by_a = ChangeSet {
+        complete_job: Some((a[0].id, "a".into())),
+        ..ChangeSet::default()
+    };
+    assert!(matches!(
+        s.commit(done_by_a).await,
+        Err(StoreError::LeaseLost)
+    ));
+    let done_by_b = ChangeSet {
+        complete_job: Some((a[0].id, "b".into())),
+        ..ChangeSet::default()
+    };
     s.commit(done_by_b).await.unwrap();
     assert!(counts(s.job_counts().await.unwrap()).is_empty());
     db.drop_now().await;
@@ -59,10 +83,25 @@ async fn failing_jobs_back_off_then_go_dead(b: Backend) {
     let clock = Arc::new(FakeClock::new(t0()));
     let app = App::new(s.clone(), clock.clone(), Policies::default());
     // A job nobody knows how to run fails every time.
-    s.commit(ChangeSet { jobs: vec![job("no.such.kind", t0(), None)], ..ChangeSet::default() }).await.unwrap();
-    let w = Worker::new(app, WorkerOptions { id: "w".into(), max_attempts: 3, ..WorkerOptions::default() });
+    s.commit(ChangeSet {
+        jobs: vec![job("no.such.kind", t0(), None)],
+        ..ChangeSet::default()
+    })
+    .await
+    .unwrap();
+    let w = Worker::new(
+        app,
+        WorkerOptions {
+            id: "w".into(),
+            max_attempts: 3,
+            ..WorkerOptions::default()
+        },
+    );
     assert_eq!(w.run_once().await.unwrap(), 1);
-    assert_eq!(counts(s.job_counts().await.unwrap()), [("pending".to_owned(), 1)]);
+    assert_eq!(
+        counts(s.job_counts().await.unwrap()),
+        [("pending".to_owned(), 1)]
+    );
     // Not due again until its backoff (2^1 s) has passed.
     assert_eq!(w.run_once().await.unwrap(), 0);
     clock.advance(SignedDuration::from_secs(2));
@@ -71,7 +110,10 @@ async fn failing_jobs_back_off_then_go_dead(b: Backend) {
     assert_eq!(w.run_once().await.unwrap(), 0, "second backoff is 4 s");
     clock.advance(SignedDuration::from_secs(1));
     assert_eq!(w.run_once().await.unwrap(), 1);
-    assert_eq!(counts(s.job_counts().await.unwrap()), [("dead".to_owned(), 1)]);
+    assert_eq!(
+        counts(s.job_counts().await.unwrap()),
+        [("dead".to_owned(), 1)]
+    );
     clock.advance(SignedDuration::from_hours(24));
     assert_eq!(w.run_once().await.unwrap(), 0, "dead jobs stay dead");
     db.drop_now().await;
@@ -80,13 +122,29 @@ async fn failing_jobs_back_off_then_go_dead(b: Backend) {
 async fn pending_jobs_are_deduplicated_by_key(b: Backend) {
     let (db, s) = store(b).await;
     for _ in 0..3 {
-        s.commit(ChangeSet { jobs: vec![job("stock.arrived", t0(), Some("stock.arrived"))], ..ChangeSet::default() }).await.unwrap();
+        s.commit(ChangeSet {
+            jobs: vec![job("stock.arrived", t0(), Some("stock.arrived"))],
+            ..ChangeSet::default()
+        })
+        .await
+        .unwrap();
     }
-    assert_eq!(counts(s.job_counts().await.unwrap()), [("pending".to_owned(), 1)]);
+    assert_eq!(
+        counts(s.job_counts().await.unwrap()),
+        [("pending".to_owned(), 1)]
+    );
     // Once it runs, a new one may queue behind it (the running one may have read old stock).
-    let claimed = s.claim_jobs("w", t0(), t0() + SignedDuration::from_secs(30), 10).await.unwrap();
+    let claimed = s
+        .claim_jobs("w", t0(), t0() + SignedDuration::from_secs(30), 10)
+        .await
+        .unwrap();
     assert_eq!(claimed.len(), 1);
-    s.commit(ChangeSet { jobs: vec![job("stock.arrived", t0(), Some("stock.arrived"))], ..ChangeSet::default() }).await.unwrap();
+    s.commit(ChangeSet {
+        jobs: vec![job("stock.arrived", t0(), Some("stock.arrived"))],
+        ..ChangeSet::default()
+    })
+    .await
+    .unwrap();
     let mut c = counts(s.job_counts().await.unwrap());
     c.sort();
     assert_eq!(c, [("pending".to_owned(), 1), ("running".to_owned(), 1)]);

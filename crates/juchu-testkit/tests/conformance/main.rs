@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod concurrency;
+mod demo;
 mod errors;
 mod flow;
+mod jobs;
 mod queries;
