@@ -147,7 +147,15 @@ async fn write_order(tx: &mut Tx, w: &OrderWrite) -> Result<()> {
             .execute(&mut **tx)
             .await;
             match r {
-                Ok(_) => {}
+                Ok(_) => {
+                    sqlx::query(
+                        "UPDATE counters SET value = MAX(value, ?) WHERE name = 'order_number'",
+                    )
+                    .bind(o.number)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                }
                 Err(e) if is_unique_violation(&e) => {
                     let existing: Option<String> = sqlx::query_scalar(
                         "SELECT id FROM orders WHERE channel = ? AND external_id = ?",

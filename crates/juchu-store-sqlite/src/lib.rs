@@ -22,6 +22,9 @@ use std::time::Duration;
 pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,
+    /// The last order number handed out. SQLite serves one process, so numbers are handed out in
+    /// memory (no write transaction per order) and the counter row follows in each order's commit.
+    last_number: std::sync::Arc<tokio::sync::Mutex<Option<i64>>>,
 }
 
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
@@ -54,7 +57,11 @@ impl SqliteStore {
             .connect_with(opts.read_only(false))
             .await
             .map_err(db_err)?;
-        Ok(SqliteStore { read, write })
+        Ok(SqliteStore {
+            read,
+            write,
+            last_number: Default::default(),
+        })
     }
 
     pub(crate) async fn begin(

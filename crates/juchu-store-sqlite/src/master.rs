@@ -44,18 +44,14 @@ impl SqliteStore {
     }
 
     pub(crate) async fn get_skus_impl(&self, codes: &[String]) -> Result<Vec<SkuRecord>> {
-        let mut out = Vec::with_capacity(codes.len());
-        for code in codes {
-            let row = sqlx::query("SELECT * FROM skus WHERE code = ?")
-                .bind(code)
-                .fetch_optional(&self.read)
-                .await
-                .map_err(db_err)?;
-            if let Some(r) = row {
-                out.push(sku_from_row(&r)?);
-            }
-        }
-        Ok(out)
+        // One query for all codes: the list travels as a JSON array.
+        let list = serde_json::to_string(codes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let rows = sqlx::query("SELECT * FROM skus WHERE code IN (SELECT value FROM json_each(?))")
+            .bind(list)
+            .fetch_all(&self.read)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(sku_from_row).collect()
     }
 
     pub(crate) async fn list_skus_impl(&self) -> Result<Vec<SkuRecord>> {
