@@ -9,6 +9,7 @@ mod master;
 mod orders;
 mod payments;
 mod shipping;
+mod split;
 mod worker;
 
 pub use clock::{Clock, FakeClock, SystemClock};

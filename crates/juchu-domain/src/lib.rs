@@ -15,6 +15,7 @@ pub mod order;
 pub mod payment;
 pub mod policy;
 pub mod shipment;
+pub mod split;
 pub mod status;
 pub mod stock;
 pub mod tax;

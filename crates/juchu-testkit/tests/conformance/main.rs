@@ -9,3 +9,4 @@ mod errors;
 mod flow;
 mod jobs;
 mod queries;
+mod split;
