@@ -253,7 +253,8 @@ impl App {
                     available.insert((s.warehouse, s.sku), s.on_hand - s.allocated);
                 }
             }
-            let plan = allocation::plan(&order, &warehouses, &available);
+            let plan =
+                allocation::plan_with(&order, &warehouses, &available, self.policies.allocation);
             if plan.is_empty() {
                 return Ok(false);
             }

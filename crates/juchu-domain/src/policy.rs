@@ -21,6 +21,9 @@ pub struct Policies {
     pub allocate_before_payment: bool,
     /// Revenue is recognised this many days after delivery (0: at delivery).
     pub recognition_delay_days: i32,
+    /// When stock is short: `partial` reserves what exists, `all_or_nothing` waits until it can fill
+    /// every line (DOMAIN.md §2.3).
+    pub allocation: crate::allocation::AllocationMode,
 }
 
 impl Default for Policies {
@@ -32,6 +35,7 @@ impl Default for Policies {
             bank_transfer_due_days: 7,
             allocate_before_payment: true,
             recognition_delay_days: 0,
+            allocation: crate::allocation::AllocationMode::Partial,
         }
     }
 }
