@@ -1,0 +1,67 @@
+//! The shop's carrier settings (`[carriers]` in the config file): who ships (ご依頼主) and the account
+//! codes each carrier prints on its labels.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CarrierConfig {
+    pub shipper: Shipper,
+    pub yamato: YamatoConfig,
+    pub sagawa: SagawaConfig,
+    /// Shared secret a carrier integration may send in `X-Juchu-Webhook-Secret` instead of an API key.
+    /// Empty: only warehouse/operator/admin API keys are accepted.
+    pub webhook_secret: String,
+}
+
+/// ご依頼主: printed as the sender on every label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Shipper {
+    pub name: String,
+    pub phone: String,
+    pub postal_code: String,
+    pub address: String,
+    pub building: String,
+}
+
+impl Default for Shipper {
+    // A placeholder that encodes and validates, so a fresh install can try the export; a shop sets its own.
+    fn default() -> Self {
+        Shipper {
+            name: "juchu ショップ".into(),
+            phone: "03-0000-0000".into(),
+            postal_code: "1000001".into(),
+            address: "東京都千代田区千代田1-1".into(),
+            building: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct YamatoConfig {
+    /// 請求先顧客コード (10–12 digits).
+    pub customer_code: String,
+    /// 請求先分類コード (blank or 3 digits).
+    pub customer_class: String,
+    /// 運賃管理番号 (2 digits).
+    pub freight_code: String,
+}
+
+impl Default for YamatoConfig {
+    fn default() -> Self {
+        YamatoConfig {
+            customer_code: "000000000000".into(),
+            customer_class: String::new(),
+            freight_code: "01".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SagawaConfig {
+    /// お客様コード (the shop's Sagawa account).
+    pub customer_code: String,
+}
