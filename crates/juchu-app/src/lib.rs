@@ -1,6 +1,7 @@
 //! Use cases of juchu: one transaction each, through the storage ports. Also the worker that runs
 //! the automatic steps of the flow (DOMAIN.md §2) from the job table.
 
+mod allocation;
 mod clock;
 mod error;
 mod export;

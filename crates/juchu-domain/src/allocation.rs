@@ -19,8 +19,14 @@
 
 mod search;
 
+use crate::actor::Actor;
+use crate::error::DomainError;
+use crate::event::Event;
 use crate::ids::LineId;
+use crate::lifecycle::Effects;
 use crate::order::{Allocation, Order};
+use crate::status::OrderStatus;
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -249,4 +255,50 @@ fn explain(x: &ExplainInput) -> String {
         "short, only {} in stock: allocated what exists, the rest waits for stock; {from}",
         shortage.join(", ")
     )
+}
+
+/// The range of operator-set order priorities (lower is served first; new orders have 0).
+pub const PRIORITIES: std::ops::RangeInclusive<i32> = -1_000_000..=1_000_000;
+
+impl Order {
+    /// An operator changes the order's priority. Orders waiting for stock are served by
+    /// (priority, ordered_at): a lower priority gets arriving stock first.
+    pub fn set_priority(
+        &mut self,
+        priority: i32,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<Effects, DomainError> {
+        if !PRIORITIES.contains(&priority) {
+            return Err(DomainError::invalid(
+                "priority",
+                format!(
+                    "must be between {} and {}",
+                    PRIORITIES.start(),
+                    PRIORITIES.end()
+                ),
+            ));
+        }
+        if !self.status.is_before(OrderStatus::Shipped) {
+            return Err(DomainError::NotAllowed {
+                action: "changing the priority",
+                status: self.status,
+                why: "only orders not yet shipped or cancelled can be reprioritised".into(),
+            });
+        }
+        let mut fx = Effects::default();
+        if priority == self.priority {
+            return Ok(fx);
+        }
+        fx.events.push(Event::new(
+            "order.priority_changed",
+            actor,
+            at,
+            serde_json::json!({"from": self.priority, "to": priority}),
+        ));
+        self.priority = priority;
+        self.updated_at = at;
+        self.version += 1;
+        Ok(fx)
+    }
 }

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(place_hold))
         .routes(routes!(release_hold))
         .routes(routes!(confirm_payment))
+        .routes(routes!(set_priority))
 }
 
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = NewOrder,
@@ -271,6 +272,37 @@ async fn confirm_payment(
             order_id(&id)?,
             req.amount,
             req.note.as_deref(),
+            if_match(&headers)?,
+            &auth.actor(),
+        )
+        .await?;
+    Ok(Json(order))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+struct PriorityRequest {
+    /// Lower is served first; new orders have 0. Between -1000000 and 1000000.
+    priority: i32,
+}
+
+/// Orders waiting for stock are served by (priority, ordered_at); a new priority re-runs allocation.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/priority", tag = "orders", params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    request_body = PriorityRequest, responses((status = 200, body = Order), (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn set_priority(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Order>> {
+    auth.require(roles::ORDER_REVIEW)?;
+    let req: PriorityRequest = json_body(&body)?;
+    let order = s
+        .app
+        .set_priority(
+            order_id(&id)?,
+            req.priority,
             if_match(&headers)?,
             &auth.actor(),
         )

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod allocation;
 mod concurrency;
 mod demo;
 mod errors;
