@@ -4,19 +4,23 @@
 //! process on a fresh database; prints orders/s, p50/p99 latency and the server's peak RSS, then the
 //! database's own baseline — the same rows (order, event, job) inserted directly, one transaction per
 //! order, by C concurrent connections — and the ratio of the two.
+//!
+//! `flash-sale`: see [`crate::bench_flash_sale`].
 
-use anyhow::{Context, bail};
+use crate::bench_flash_sale::FlashSaleArgs;
+use crate::bench_util::{Api, DEFAULT_POSTGRES, Scratch, cores, percentile, spawn_server};
+use anyhow::bail;
 use serde_json::{Value, json};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
-use tokio::process::{Child, Command};
+use std::time::Instant;
 
 #[derive(clap::Subcommand)]
 pub enum BenchCommand {
     /// Order intake over HTTP.
     Intake(IntakeArgs),
+    /// One SKU with little stock, many concurrent orders: exactly the stock is allocated.
+    FlashSale(FlashSaleArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -31,11 +35,7 @@ pub struct IntakeArgs {
     #[arg(long, default_value = "all")]
     pub backend: String,
     /// Server used to create and drop the PostgreSQL bench databases.
-    #[arg(
-        long,
-        env = "JUCHU_BENCH_POSTGRES",
-        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
-    )]
+    #[arg(long, env = "JUCHU_BENCH_POSTGRES", default_value = DEFAULT_POSTGRES)]
     pub postgres: String,
 }
 
@@ -52,111 +52,15 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
                 "bench intake: N={} C={} on {} cores",
                 args.n,
                 args.concurrency,
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(1)
+                cores()
             );
             for b in backends {
                 intake(&args, b).await?;
             }
             Ok(())
         }
+        BenchCommand::FlashSale(args) => crate::bench_flash_sale::run(&args).await,
     }
-}
-
-/// A fresh database for one measurement, removed afterwards.
-struct Scratch {
-    url: String,
-    drop_pg: Option<(String, String)>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Scratch {
-    async fn new(backend: &str, args: &IntakeArgs, tag: &str) -> anyhow::Result<Scratch> {
-        if backend == "sqlite" {
-            let dir = tempfile::tempdir()?;
-            let url = format!("sqlite://{}/{tag}.db", dir.path().display());
-            return Ok(Scratch {
-                url,
-                drop_pg: None,
-                _dir: Some(dir),
-            });
-        }
-        let name = format!("juchu_bench_{tag}_{}", uuid::Uuid::now_v7().simple());
-        let admin = sqlx::PgPool::connect(&args.postgres)
-            .await
-            .with_context(|| format!("connecting to {}", args.postgres))?;
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await?;
-        let base = args
-            .postgres
-            .rsplit_once('/')
-            .map(|(b, _)| b)
-            .unwrap_or(&args.postgres);
-        Ok(Scratch {
-            url: format!("{base}/{name}"),
-            drop_pg: Some((args.postgres.clone(), name)),
-            _dir: None,
-        })
-    }
-
-    async fn drop(self) {
-        if let Some((admin, name)) = self.drop_pg
-            && let Ok(pool) = sqlx::PgPool::connect(&admin).await
-        {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&pool)
-                .await;
-        }
-    }
-}
-
-struct Server {
-    child: Child,
-    url: String,
-    token: String,
-}
-
-async fn spawn_server(db: &str) -> anyhow::Result<Server> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let token = format!("bench-{}", uuid::Uuid::now_v7().simple());
-    let child = Command::new(std::env::current_exe()?)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--database",
-            db,
-        ])
-        .env("JUCHU_ADMIN_TOKEN", &token)
-        .env("JUCHU_LOG", "warn")
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
-    let url = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if client
-            .get(format!("{url}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Ok(Server { child, url, token });
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("the server did not become healthy")
-}
-
-fn peak_rss_mb(pid: Option<u32>) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 const SKUS: usize = 10;
@@ -172,43 +76,30 @@ fn order_body(i: usize) -> Value {
     })
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx].as_secs_f64() * 1000.0
-}
-
 async fn intake(args: &IntakeArgs, backend: &str) -> anyhow::Result<()> {
-    let scratch = Scratch::new(backend, args, "intake").await?;
-    let mut server = spawn_server(&scratch.url).await?;
+    let scratch = Scratch::new(backend, &args.postgres, "intake").await?;
+    let server = spawn_server(&scratch.url).await?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
-    let auth = format!("Bearer {}", server.token);
-    let put = |path: String, body: Value| {
-        client
-            .put(format!("{}{path}", server.url))
-            .header("authorization", &auth)
-            .json(&body)
-            .send()
-    };
-    put(
-        "/api/v1/warehouses/TKY".into(),
-        json!({"name": "東京倉庫", "priority": 1}),
+    let api = Api::new(&client, &server);
+    let auth = api.auth.clone();
+    api.put(
+        "/api/v1/warehouses/TKY",
+        &json!({"name": "東京倉庫", "priority": 1}),
     )
-    .await?
-    .error_for_status()?;
+    .await?;
     for s in 0..SKUS {
-        put(
-            format!("/api/v1/skus/SKU-{s}"),
-            json!({"name": format!("商品{s}"), "tax_rate": if s % 2 == 0 { 10 } else { 8 }}),
+        api.put(
+            &format!("/api/v1/skus/SKU-{s}"),
+            &json!({"name": format!("商品{s}"), "tax_rate": if s % 2 == 0 { 10 } else { 8 }}),
         )
-        .await?
-        .error_for_status()?;
-        client.post(format!("{}/api/v1/stock/adjustments", server.url)).header("authorization", &auth)
-            .json(&json!({"warehouse": "TKY", "sku": format!("SKU-{s}"), "delta": 1_000_000, "reason": "bench"})).send().await?.error_for_status()?;
+        .await?;
+        api.post(
+            "/api/v1/stock/adjustments",
+            &json!({"warehouse": "TKY", "sku": format!("SKU-{s}"), "delta": 1_000_000, "reason": "bench"}),
+        )
+        .await?;
     }
     let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
         (0..args.n)
@@ -257,7 +148,7 @@ async fn intake(args: &IntakeArgs, backend: &str) -> anyhow::Result<()> {
     let wall = started.elapsed().as_secs_f64();
     lat.sort();
     let rate = args.n as f64 / wall;
-    let rss = peak_rss_mb(server.child.id());
+    let rss = server.peak_rss_mb();
     println!(
         "{backend:<8} juchu    {rate:>8.0} orders/s  p50 {:>6.2} ms  p99 {:>6.2} ms  failures {failures}  server peak RSS {}",
         percentile(&lat, 0.5),
@@ -265,17 +156,10 @@ async fn intake(args: &IntakeArgs, backend: &str) -> anyhow::Result<()> {
         rss.map(|m| format!("{m:.0} MB"))
             .unwrap_or_else(|| "n/a".into())
     );
-    let sample = client
-        .get(format!("{}/api/v1/orders?limit=1", server.url))
-        .header("authorization", &auth)
-        .send()
-        .await?
-        .json::<Value>()
-        .await?;
-    let _ = server.child.start_kill();
-    let _ = server.child.wait().await;
+    let sample = api.get("/api/v1/orders?limit=1").await?;
+    server.stop().await;
     let doc = sample["items"][0].clone();
-    let base = Scratch::new(backend, args, "baseline").await?;
+    let base = Scratch::new(backend, &args.postgres, "baseline").await?;
     let base_rate = crate::bench_baseline::run(&base.url, &doc, args.n, args.concurrency).await?;
     println!(
         "{backend:<8} baseline {base_rate:>8.0} orders/s  (direct inserts: order + event + job, one transaction per order)"

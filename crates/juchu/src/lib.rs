@@ -3,6 +3,8 @@
 
 pub mod bench;
 pub mod bench_baseline;
+pub mod bench_flash_sale;
+pub mod bench_util;
 pub mod config;
 pub mod demo;
 pub mod server;
