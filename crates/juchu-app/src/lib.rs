@@ -9,6 +9,7 @@ mod keys;
 mod master;
 mod orders;
 mod payments;
+pub mod review;
 mod shipping;
 mod split;
 mod worker;

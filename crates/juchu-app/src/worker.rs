@@ -200,9 +200,11 @@ impl Worker {
 
     /// 受注 → 未引当: the payment work of receipt, then allocation if nothing holds the order.
     async fn receive(&self, job: &Job) -> Result<(), AppError> {
+        let review = self.app.review_for(order_id(job)?).await?;
         self.order_step(job, |o, app, actor| {
+            let reviewed = crate::review::apply(o, review.as_ref(), app, actor);
             let outcome = payments::authorize(o, &app.policies, app.now());
-            let fx = o.complete_receipt(outcome, actor, app.now())?;
+            let fx = crate::review::merge(reviewed, o.complete_receipt(outcome, actor, app.now())?);
             let jobs = if o.ready_for_allocation(&app.policies) {
                 vec![order_job(app, "order.allocate", o.id)]
             } else {

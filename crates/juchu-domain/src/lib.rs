@@ -14,6 +14,7 @@ pub mod money;
 pub mod order;
 pub mod payment;
 pub mod policy;
+pub mod review;
 pub mod shipment;
 pub mod split;
 pub mod status;

@@ -168,10 +168,16 @@ pub enum HoldCode {
     FraudReview,
     /// Placed by an operator.
     Manual,
+    /// A review rule saw a suspicious pattern (first order with a high amount, many units, …).
+    Suspicious,
+    /// The address does not match its postal code (postal data).
+    AddressMismatch,
+    /// The requested delivery date is too soon or too far.
+    DeliveryDate,
 }
 
 impl HoldCode {
-    pub const ALL: [HoldCode; 7] = [
+    pub const ALL: [HoldCode; 10] = [
         HoldCode::Notes,
         HoldCode::RemoteArea,
         HoldCode::Blacklist,
@@ -179,6 +185,9 @@ impl HoldCode {
         HoldCode::PaymentDeclined,
         HoldCode::FraudReview,
         HoldCode::Manual,
+        HoldCode::Suspicious,
+        HoldCode::AddressMismatch,
+        HoldCode::DeliveryDate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -190,6 +199,9 @@ impl HoldCode {
             HoldCode::PaymentDeclined => "payment_declined",
             HoldCode::FraudReview => "fraud_review",
             HoldCode::Manual => "manual",
+            HoldCode::Suspicious => "suspicious",
+            HoldCode::AddressMismatch => "address_mismatch",
+            HoldCode::DeliveryDate => "delivery_date",
         }
     }
 

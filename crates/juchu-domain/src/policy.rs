@@ -24,6 +24,8 @@ pub struct Policies {
     /// When stock is short: `partial` reserves what exists, `all_or_nothing` waits until it can fill
     /// every line (DOMAIN.md §2.3).
     pub allocation: crate::allocation::AllocationMode,
+    /// Order review rules (`[review]`); the initial value of the rules stored in the database.
+    pub review: crate::review::ReviewRules,
 }
 
 impl Default for Policies {
@@ -36,6 +38,7 @@ impl Default for Policies {
             allocate_before_payment: true,
             recognition_delay_days: 0,
             allocation: crate::allocation::AllocationMode::Partial,
+            review: crate::review::ReviewRules::default(),
         }
     }
 }

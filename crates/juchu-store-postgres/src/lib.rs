@@ -9,6 +9,7 @@ mod jobs;
 mod keys;
 mod master;
 mod orders;
+mod review;
 mod store;
 
 use juchu_store::StoreError;

@@ -4,9 +4,11 @@
 pub mod codec;
 mod error;
 mod records;
+mod review;
 
 pub use error::StoreError;
 pub use records::*;
+pub use review::{BlacklistRecord, ReviewStore};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -15,7 +17,7 @@ use juchu_domain::{Order, OrderId, OrderStatus, ShipmentId};
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: ReviewStore + Send + Sync + 'static {
     /// Applies the migrations of this backend.
     async fn migrate(&self) -> Result<()>;
     /// A short name for logs and benchmarks: `sqlite` or `postgres`.

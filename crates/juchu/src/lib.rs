@@ -7,6 +7,7 @@ pub mod bench_flash_sale;
 pub mod bench_util;
 pub mod config;
 pub mod demo;
+pub mod postal;
 pub mod server;
 
 use juchu_store::{Store, StoreError};

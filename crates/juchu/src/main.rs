@@ -67,10 +67,26 @@ enum Command {
     },
     /// Start a server on a fresh sample database and print its address and an admin token.
     Demo(juchu::demo::DemoArgs),
+    /// Load reference data.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
         command: juchu::bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Japan Post's KEN_ALL.CSV (Shift_JIS) or utf_ken_all.csv (UTF-8), optionally `.gz`;
+    /// replaces the postal data.
+    PostalCodes {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -185,6 +201,18 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Demo(args) => juchu::demo::run(args).await?,
+        Command::Import {
+            command: ImportCommand::PostalCodes { file, db },
+        } => {
+            let app = open_app(&db).await?;
+            let stats = juchu::postal::import(app.store.as_ref(), &file, true).await?;
+            println!(
+                "imported {} postal-code rows in {:.1}s ({:.0} rows/s)",
+                stats.rows,
+                stats.seconds,
+                stats.rows_per_second()
+            );
+        }
         Command::Bench { command } => juchu::bench::run(command).await?,
     }
     Ok(())

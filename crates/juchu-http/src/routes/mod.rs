@@ -1,5 +1,6 @@
 pub mod master;
 pub mod orders;
+pub mod review;
 pub mod shipping;
 pub mod split;
 pub mod system;

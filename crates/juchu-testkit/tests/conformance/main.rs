@@ -10,4 +10,5 @@ mod errors;
 mod flow;
 mod jobs;
 mod queries;
+mod review;
 mod split;
