@@ -7,6 +7,7 @@ mod error;
 mod export;
 mod keys;
 mod master;
+mod modify;
 mod orders;
 mod payments;
 pub mod review;

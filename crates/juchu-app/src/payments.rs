@@ -34,7 +34,7 @@ pub(crate) fn authorize(
                     reason: "card declined by the issuer (G12)".into(),
                 },
                 token => PaymentOutcome::Authorized {
-                    authorization_id: format!("auth_{}", order.id.0.simple()),
+                    authorization_id: format!("auth_{}", uuid::Uuid::now_v7().simple()),
                     amount: total,
                     suspicious: token == Some("tok_fraud"),
                 },

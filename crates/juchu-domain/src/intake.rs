@@ -178,6 +178,32 @@ impl Checker {
     }
 }
 
+/// Checks an address as intake does; returns it normalised (postal code without hyphen), or every
+/// problem with its field under `prefix`.
+pub fn check_address(prefix: &str, a: &Address) -> Result<Address, Vec<FieldError>> {
+    let mut c = Checker(Vec::new());
+    let out = c.address(prefix, a);
+    if c.0.is_empty() { Ok(out) } else { Err(c.0) }
+}
+
+/// Limits of a line, shared by intake and modification.
+pub fn check_line(field: &str, quantity: i64, unit_price: i64) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    if !(1..=MAX_QUANTITY).contains(&quantity) {
+        out.push(FieldError::new(
+            format!("{field}.quantity"),
+            format!("must be between 1 and {MAX_QUANTITY}"),
+        ));
+    }
+    if !(1..=MAX_PRICE).contains(&unit_price) {
+        out.push(FieldError::new(
+            format!("{field}.unit_price"),
+            format!("must be between 1 and {MAX_PRICE} yen"),
+        ));
+    }
+    out
+}
+
 /// `100-0001`, `1000001` or full-width digits → `1000001`.
 pub fn normalize_postal_code(s: &str) -> Option<String> {
     let digits: String = s

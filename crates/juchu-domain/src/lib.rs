@@ -10,6 +10,7 @@ pub mod ids;
 pub mod intake;
 pub mod invariants;
 pub mod lifecycle;
+pub mod modify;
 pub mod money;
 pub mod order;
 pub mod payment;

@@ -39,7 +39,7 @@ impl Order {
     }
 
     /// Moves along the graph, or refuses.
-    fn transition(
+    pub(crate) fn transition(
         &mut self,
         to: OrderStatus,
         fx: &mut Effects,
@@ -62,7 +62,7 @@ impl Order {
         Ok(())
     }
 
-    fn touch(&mut self, at: Timestamp) {
+    pub(crate) fn touch(&mut self, at: Timestamp) {
         self.updated_at = at;
         self.version += 1;
     }

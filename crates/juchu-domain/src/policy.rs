@@ -26,6 +26,10 @@ pub struct Policies {
     pub allocation: crate::allocation::AllocationMode,
     /// Order review rules (`[review]`); the initial value of the rules stored in the database.
     pub review: crate::review::ReviewRules,
+    /// Customers may modify while the order is before this status.
+    pub customer_modify_before: OrderStatus,
+    /// Operators may modify while the order is before this status (never after `shipping_instructed`).
+    pub operator_modify_before: OrderStatus,
 }
 
 impl Default for Policies {
@@ -39,6 +43,8 @@ impl Default for Policies {
             recognition_delay_days: 0,
             allocation: crate::allocation::AllocationMode::Partial,
             review: crate::review::ReviewRules::default(),
+            customer_modify_before: OrderStatus::Allocated,
+            operator_modify_before: OrderStatus::ShippingInstructed,
         }
     }
 }

@@ -55,6 +55,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::master::router())
         .merge(routes::shipping::router())
         .merge(routes::split::router())
+        .merge(routes::modify::router())
         .merge(routes::review::router())
 }
 

@@ -1,4 +1,5 @@
 pub mod master;
+pub mod modify;
 pub mod orders;
 pub mod review;
 pub mod shipping;

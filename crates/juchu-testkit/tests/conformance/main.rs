@@ -9,6 +9,7 @@ mod demo;
 mod errors;
 mod flow;
 mod jobs;
+mod modify;
 mod queries;
 mod review;
 mod split;
