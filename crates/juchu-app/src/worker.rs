@@ -227,6 +227,16 @@ impl Worker {
 impl App {
     /// 引当: reserves what stock allows for one waiting order. Returns whether it reserved any.
     pub async fn allocate(&self, id: OrderId) -> Result<bool, AppError> {
+        self.allocate_within(id, None).await
+    }
+
+    /// [`App::allocate`], taking no more than `cap` (free units per warehouse and SKU) and
+    /// subtracting what it reserved from it.
+    async fn allocate_within(
+        &self,
+        id: OrderId,
+        mut cap: Option<&mut Availability>,
+    ) -> Result<bool, AppError> {
         let actor = Actor::system("allocate");
         for _ in 0..16 {
             let Some(mut order) = self.store.get_order(id).await? else {
@@ -255,16 +265,32 @@ impl App {
                     available.insert((s.warehouse, s.sku), s.on_hand - s.allocated);
                 }
             }
+            if let Some(cap) = cap.as_deref() {
+                for (key, free) in available.iter_mut() {
+                    *free = (*free).min(cap.get(key).copied().unwrap_or(0));
+                }
+            }
             let plan =
                 allocation::plan_with(&order, &warehouses, &available, self.policies.allocation);
             if plan.is_empty() {
                 return Ok(false);
             }
+            let taken: Vec<((String, String), i64)> = plan
+                .iter()
+                .map(|a| ((a.warehouse.clone(), a.sku.clone()), a.quantity))
+                .collect();
             let expected = order.version;
             let fx = order.apply_allocation(plan, &actor, self.now())?;
             let cs = crate::orders::order_change(&order, expected, fx, &actor);
             match self.store.commit(cs).await {
-                Ok(()) => return Ok(true),
+                Ok(()) => {
+                    if let Some(cap) = cap.as_deref_mut() {
+                        for (key, n) in taken {
+                            *cap.entry(key).or_default() -= n;
+                        }
+                    }
+                    return Ok(true);
+                }
                 // Someone took the stock or changed the order meanwhile: plan again on fresh data.
                 Err(
                     StoreError::InsufficientStock { .. }
@@ -277,12 +303,22 @@ impl App {
         Err(AppError::Busy)
     }
 
-    /// Re-runs allocation for every waiting order, first come first served. An order that cannot be
-    /// filled does not stop later ones from taking stock it cannot use.
+    /// Re-runs allocation for every waiting order by (priority, ordered_at). An order that cannot be
+    /// filled does not stop later ones from taking stock it cannot use. The run shares out the stock
+    /// free when it starts: stock arriving meanwhile is left to the next run (its own
+    /// `stock.arrived`), which starts again from the first waiting order, so a later order never
+    /// takes it ahead of an earlier one.
     pub async fn allocate_waiting(&self) -> Result<usize, AppError> {
+        let mut cap: Availability = self
+            .store
+            .stock_levels(None, None)
+            .await?
+            .into_iter()
+            .map(|s| ((s.warehouse, s.sku), s.on_hand - s.allocated))
+            .collect();
         let mut changed = 0;
         for id in self.store.waiting_orders(10_000).await? {
-            if self.allocate(id).await? {
+            if self.allocate_within(id, Some(&mut cap)).await? {
                 changed += 1;
             }
         }
