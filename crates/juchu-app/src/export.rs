@@ -1,5 +1,6 @@
 //! Warehouse files for a shipping-instruction batch: a JSON document and a flat CSV (one row per
-//! shipment line) for a WMS. Carrier label layouts (B2, e飛伝) live with the formats.
+//! shipment line) for a WMS. Carrier label layouts (B2, e飛伝) are written by `juchu-formats`
+//! through `App::export_shipping` (they need the shop's shipper settings).
 
 use crate::AppError;
 use juchu_domain::Order;
@@ -12,6 +13,10 @@ use serde_json::json;
 pub enum ExportFormat {
     Json,
     Csv,
+    /// ヤマト B2クラウド 外部データ取込 (Shift_JIS).
+    YamatoB2,
+    /// 佐川 e飛伝Ⅲ 出荷データ (Shift_JIS).
+    SagawaEhiden,
 }
 
 impl ExportFormat {
@@ -19,9 +24,11 @@ impl ExportFormat {
         match s {
             "json" => Ok(ExportFormat::Json),
             "csv" => Ok(ExportFormat::Csv),
+            "yamato-b2" => Ok(ExportFormat::YamatoB2),
+            "sagawa-ehiden" => Ok(ExportFormat::SagawaEhiden),
             other => Err(AppError::invalid(
                 "format",
-                format!("`{other}` is not available; use json or csv"),
+                format!("`{other}` is not available; use json, csv, yamato-b2 or sagawa-ehiden"),
             )),
         }
     }
@@ -30,6 +37,7 @@ impl ExportFormat {
         match self {
             ExportFormat::Json => "application/json",
             ExportFormat::Csv => "text/csv; charset=utf-8",
+            ExportFormat::YamatoB2 | ExportFormat::SagawaEhiden => "text/csv; charset=Shift_JIS",
         }
     }
 }
@@ -135,5 +143,9 @@ pub fn export_batch(
             w.into_inner()
                 .map_err(|e| AppError::invalid("format", e.to_string()))
         }
+        ExportFormat::YamatoB2 | ExportFormat::SagawaEhiden => Err(AppError::invalid(
+            "format",
+            "carrier layouts need the shipper settings: use App::export_shipping",
+        )),
     }
 }

@@ -2,6 +2,7 @@
 //! the automatic steps of the flow (DOMAIN.md §2) from the job table.
 
 mod allocation;
+mod carriers;
 mod clock;
 mod error;
 mod export;
@@ -15,6 +16,10 @@ mod shipping;
 mod split;
 mod worker;
 
+pub use carriers::{
+    CarrierEvent, DeliveryStatus, EventOutcome, ImportSummary, ImportedRow, RowResult,
+    TrackingImport, shipment_key,
+};
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::AppError;
 pub use export::{ExportFormat, export_batch};
@@ -35,6 +40,8 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub policies: Arc<Policies>,
+    /// Shipper and carrier account codes for label files (`[carriers]` in the config file).
+    pub carriers: Arc<juchu_formats::CarrierConfig>,
     /// Wakes the in-process worker when new jobs are enqueued.
     pub jobs_ready: Arc<Notify>,
 }
@@ -45,6 +52,7 @@ impl App {
             store,
             clock,
             policies: Arc::new(policies),
+            carriers: Arc::default(),
             jobs_ready: Arc::new(Notify::new()),
         }
     }

@@ -1,5 +1,9 @@
 //! Carriers and their tracking links (FORMATS.md §3).
 
+use crate::error::DomainError;
+use crate::lifecycle::Effects;
+use crate::{Actor, HoldCode, Order};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -69,6 +73,31 @@ pub fn validate_tracking_number(carrier: Carrier, raw: &str) -> Result<String, S
         Carrier::Seino | Carrier::Fukuyama if all_digits && (10..=12).contains(&n.len()) => Ok(n),
         Carrier::Seino | Carrier::Fukuyama => Err(format!("{n}: expected 10–12 digits")),
         Carrier::Other => Ok(n),
+    }
+}
+
+impl Order {
+    /// A carrier reported a failed delivery or a return (DOMAIN.md §2.7): the order, shipped already,
+    /// is held for an operator. Unlike `place_hold` this is allowed after shipping, because that is
+    /// when carriers report; a second report while the hold is on is refused, changing nothing.
+    pub fn hold_for_carrier(
+        &mut self,
+        code: HoldCode,
+        reason: &str,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<Effects, DomainError> {
+        if self.holds.iter().any(|h| h.code == code) {
+            return Err(DomainError::NotAllowed {
+                action: "placing a hold",
+                status: self.status,
+                why: format!("a `{}` hold is already on the order", code.as_str()),
+            });
+        }
+        let mut fx = Effects::default();
+        self.add_hold(code, reason, &mut fx, actor, at);
+        self.touch(at);
+        Ok(fx)
     }
 }
 

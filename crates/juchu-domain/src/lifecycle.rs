@@ -143,7 +143,7 @@ impl Order {
         Ok(fx)
     }
 
-    fn add_hold(
+    pub(crate) fn add_hold(
         &mut self,
         code: HoldCode,
         reason: &str,

@@ -168,6 +168,10 @@ pub enum HoldCode {
     FraudReview,
     /// Placed by an operator.
     Manual,
+    /// The carrier could not deliver (不在持戻り, address unknown…): an operator contacts the customer.
+    DeliveryFailed,
+    /// The parcel came back to the shop (返送): an operator decides on re-shipping or a return.
+    ReturnedToSender,
     /// A review rule saw a suspicious pattern (first order with a high amount, many units, …).
     Suspicious,
     /// The address does not match its postal code (postal data).
@@ -177,7 +181,7 @@ pub enum HoldCode {
 }
 
 impl HoldCode {
-    pub const ALL: [HoldCode; 10] = [
+    pub const ALL: [HoldCode; 12] = [
         HoldCode::Notes,
         HoldCode::RemoteArea,
         HoldCode::Blacklist,
@@ -185,6 +189,8 @@ impl HoldCode {
         HoldCode::PaymentDeclined,
         HoldCode::FraudReview,
         HoldCode::Manual,
+        HoldCode::DeliveryFailed,
+        HoldCode::ReturnedToSender,
         HoldCode::Suspicious,
         HoldCode::AddressMismatch,
         HoldCode::DeliveryDate,
@@ -199,6 +205,8 @@ impl HoldCode {
             HoldCode::PaymentDeclined => "payment_declined",
             HoldCode::FraudReview => "fraud_review",
             HoldCode::Manual => "manual",
+            HoldCode::DeliveryFailed => "delivery_failed",
+            HoldCode::ReturnedToSender => "returned_to_sender",
             HoldCode::Suspicious => "suspicious",
             HoldCode::AddressMismatch => "address_mismatch",
             HoldCode::DeliveryDate => "delivery_date",

@@ -1,11 +1,13 @@
 //! Storage ports. Every backend (SQLite, PostgreSQL) implements [`Store`] and must pass the same
 //! conformance suite (`juchu-testkit`). No SQL here.
 
+mod carriers;
 pub mod codec;
 mod error;
 mod records;
 mod review;
 
+pub use carriers::{CarrierEventRecord, CarrierStore};
 pub use error::StoreError;
 pub use records::*;
 pub use review::{BlacklistRecord, ReviewStore};
@@ -17,7 +19,7 @@ use juchu_domain::{Order, OrderId, OrderStatus, ShipmentId};
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: ReviewStore + Send + Sync + 'static {
+pub trait Store: CarrierStore + ReviewStore + Send + Sync + 'static {
     /// Applies the migrations of this backend.
     async fn migrate(&self) -> Result<()>;
     /// A short name for logs and benchmarks: `sqlite` or `postgres`.

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use figment::Figment;
-use figment::providers::{Format, Serialized, Toml};
+use figment::providers::Serialized;
 use juchu_domain::policy::Policies;
 use std::path::Path;
 
@@ -12,7 +12,8 @@ pub fn load_policies(path: Option<&Path>) -> anyhow::Result<Policies> {
     let mut fig = Figment::from(Serialized::defaults(Policies::default()));
     if let Some(p) = path {
         anyhow::ensure!(p.exists(), "config file {} does not exist", p.display());
-        fig = fig.merge(Toml::file(p));
+        // `[carriers]` belongs to `carriers::load_carriers`; the policies refuse unknown keys.
+        fig = fig.merge(crate::carriers::without_carriers(p)?);
     }
     fig.extract().with_context(|| match path {
         Some(p) => format!("reading policies from {}", p.display()),

@@ -108,7 +108,8 @@ async fn open_app(db: &DbArgs) -> anyhow::Result<App> {
     let store = juchu::open_store(&db.database)
         .await
         .with_context(|| format!("opening {}", db.database))?;
-    Ok(App::new(store, Arc::new(SystemClock), policies))
+    let carriers = juchu::carriers::load_carriers(db.config.as_deref())?;
+    Ok(App::new(store, Arc::new(SystemClock), policies).with_carriers(carriers))
 }
 
 async fn admin_token(app: &App) -> anyhow::Result<()> {

@@ -1,3 +1,4 @@
+pub mod carriers;
 pub mod master;
 pub mod modify;
 pub mod orders;

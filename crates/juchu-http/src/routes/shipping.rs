@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use juchu_app::{ExportFormat, InstructionResult, export_batch};
+use juchu_app::{ExportFormat, InstructionResult};
 use juchu_domain::carrier::Carrier;
 use juchu_domain::{BatchId, Order};
 use serde::Deserialize;
@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export))
         .routes(routes!(ship))
         .routes(routes!(deliver))
+        .merge(super::carriers::router())
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -70,7 +71,7 @@ async fn instruct(
 
 #[derive(Debug, Deserialize, IntoParams)]
 struct ExportParams {
-    /// json | csv
+    /// json | csv | yamato-b2 | sagawa-ehiden (the last two in Shift_JIS)
     format: Option<String>,
 }
 
@@ -87,8 +88,7 @@ async fn export(
     let id: BatchId = id
         .parse()
         .map_err(|_| ApiError::NotFound(format!("shipping instruction {id} not found")))?;
-    let (batch, orders) = s.app.batch_with_orders(id).await?;
-    let bytes = export_batch(&batch, &orders, format)?;
+    let bytes = s.app.export_shipping(id, format).await?;
     let mut resp = bytes.into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,

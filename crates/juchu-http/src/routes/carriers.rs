@@ -1,0 +1,105 @@
+//! Tracking-number import (B2 / e飛伝 / generic CSV) and carrier delivery webhooks.
+
+use crate::auth::{Auth, roles};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Query, json_body};
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use juchu_app::{AppError, CarrierEvent, EventOutcome, TrackingImport};
+use juchu_domain::Actor;
+use juchu_domain::carrier::Carrier;
+use juchu_formats::TrackingFormat;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The header a carrier integration may authenticate with instead of an API key.
+pub const WEBHOOK_SECRET_HEADER: &str = "x-juchu-webhook-secret";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(tracking_import))
+        .routes(routes!(carrier_webhook))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct ImportParams {
+    /// yamato-b2 | sagawa-ehiden | csv
+    format: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/shipments/tracking-import", tag = "shipping", params(ImportParams),
+    request_body(content = String, description = "The file: B2 issued data, e飛伝 re-export or `shipment_id,carrier,tracking_number[,shipped_at]`; Shift_JIS or UTF-8", content_type = "text/csv"),
+    responses((status = 200, description = "Row by row: shipped, already_shipped or error", body = TrackingImport), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn tracking_import(
+    State(s): State<AppState>,
+    auth: Auth,
+    Query(p): Query<ImportParams>,
+    body: Bytes,
+) -> ApiResult<Json<TrackingImport>> {
+    auth.require(roles::SHIPPING)?;
+    let name = p.format.as_deref().unwrap_or("");
+    let format = TrackingFormat::parse(name).ok_or_else(|| {
+        AppError::invalid(
+            "format",
+            format!("`{name}` is not available; use yamato-b2, sagawa-ehiden or csv"),
+        )
+    })?;
+    let result = s
+        .app
+        .import_tracking(format, &body, &auth.actor(), &mut |_, _| {})
+        .await?;
+    Ok(Json(result))
+}
+
+#[utoipa::path(post, path = "/webhooks/carriers/{carrier}", tag = "shipping", params(("carrier" = String, Path, description = "yamato, sagawa, japanpost, seino, fukuyama")),
+    request_body = CarrierEvent,
+    responses((status = 200, description = "Applied, ignored (out of order) or a duplicate", body = EventOutcome), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []), ("webhook_secret" = [])))]
+async fn carrier_webhook(
+    State(s): State<AppState>,
+    auth: Result<Auth, ApiError>,
+    Path(carrier): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<EventOutcome>> {
+    let actor = webhook_actor(&s, auth, &headers, &carrier)?;
+    let carrier: Carrier = serde_json::from_value(serde_json::Value::String(carrier.clone()))
+        .map_err(|_| ApiError::NotFound(format!("carrier `{carrier}`")))?;
+    let ev: CarrierEvent = json_body(&body)?;
+    Ok(Json(s.app.carrier_event(carrier, &ev, &actor).await?))
+}
+
+/// A webhook is from a warehouse/operator API key, or carries the configured shared secret.
+fn webhook_actor(
+    s: &AppState,
+    auth: Result<Auth, ApiError>,
+    headers: &HeaderMap,
+    carrier: &str,
+) -> Result<Actor, ApiError> {
+    let configured = &s.app.carriers.webhook_secret;
+    if let Some(sent) = headers
+        .get(WEBHOOK_SECRET_HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
+        // Hashes compare in constant time with respect to the secret's content.
+        let same = !configured.is_empty()
+            && Sha256::digest(sent.trim().as_bytes()) == Sha256::digest(configured.as_bytes());
+        return if same {
+            Ok(Actor::Service {
+                name: format!("carrier:{carrier}"),
+            })
+        } else {
+            Err(ApiError::Unauthorized)
+        };
+    }
+    let auth = auth?;
+    auth.require(roles::SHIPPING)?;
+    Ok(auth.actor())
+}
