@@ -88,6 +88,16 @@ enum ImportCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Tracking numbers from a carrier file; each row ships its shipment (re-importing changes nothing).
+    Tracking {
+        file: PathBuf,
+        /// yamato-b2 (B2 issued data), sagawa-ehiden (e飛伝 re-export) or csv
+        /// (`shipment_id,carrier,tracking_number[,shipped_at]`).
+        #[arg(long)]
+        format: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -215,6 +225,9 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Bench { command } => juchu::bench::run(command).await?,
+        Command::Import {
+            command: ImportCommand::Tracking { file, format, db },
+        } => juchu::carriers::import_tracking(&open_app(&db).await?, &file, &format).await?,
     }
     Ok(())
 }
