@@ -81,6 +81,12 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ImportCommand {
+    /// A Zengin deposit statement (振込入金通知 01 or 入出金取引明細 03), matched to orders.
+    BankStatement {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Japan Post's KEN_ALL.CSV (Shift_JIS) or utf_ken_all.csv (UTF-8), optionally `.gz`;
     /// replaces the postal data.
     PostalCodes {
@@ -225,6 +231,9 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Bench { command } => juchu::bench::run(command).await?,
+        Command::Import {
+            command: ImportCommand::BankStatement { file, db },
+        } => juchu::import::bank_statement(&open_app(&db).await?, &file).await?,
         Command::Import {
             command: ImportCommand::Tracking { file, format, db },
         } => juchu::carriers::import_tracking(&open_app(&db).await?, &file, &format).await?,
