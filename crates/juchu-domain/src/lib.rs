@@ -3,7 +3,6 @@
 
 pub mod actor;
 pub mod allocation;
-pub mod bank;
 pub mod carrier;
 pub mod error;
 pub mod event;

@@ -1,4 +1,3 @@
-pub mod bank;
 pub mod carriers;
 pub mod master;
 pub mod modify;

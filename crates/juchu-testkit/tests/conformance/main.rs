@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod allocation;
-mod bank;
 mod carriers;
 mod concurrency;
 mod demo;

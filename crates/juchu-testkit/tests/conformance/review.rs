@@ -404,6 +404,18 @@ async fn postal_data_lookup_and_address_check(b: Backend) {
     address(&mut unknown, "100-0098", "東京都", "千代田区");
     assert_held(&place(api, &op, &unknown).await, "address_mismatch");
     assert_clean(&place(api, &op, &body("P-4")).await);
+
+    // Remote areas by municipality code (through the postal data): 札幌市中央区 is 01101.
+    let mut rules = api.get("/api/v1/review/rules", &op).await.body;
+    rules["remote_areas"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "テスト地域", "municipalities": ["01101"]}));
+    let r = api.put("/api/v1/review/rules", &op, &rules).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut sapporo = body("P-5");
+    address(&mut sapporo, "064-0941", "北海道", "札幌市中央区");
+    assert_held(&place(api, &op, &sapporo).await, "remote_area");
     t.stop().await;
 }
 
