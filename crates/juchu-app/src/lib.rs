@@ -2,6 +2,7 @@
 //! the automatic steps of the flow (DOMAIN.md §2) from the job table.
 
 mod allocation;
+mod bank;
 mod carriers;
 mod clock;
 mod error;
@@ -15,7 +16,10 @@ pub mod review;
 mod shipping;
 mod split;
 mod worker;
+pub mod zengin;
+pub mod zengin_write;
 
+pub use bank::{DepositResult, NewDeposit, StatementImport};
 pub use carriers::{
     CarrierEvent, DeliveryStatus, EventOutcome, ImportSummary, ImportedRow, RowResult,
     TrackingImport, shipment_key,

@@ -254,6 +254,7 @@ impl App {
                 Ok((fx, jobs))
             })
             .await?;
+        self.settle_account(&order).await?;
         metrics::counter!("juchu_orders_cancelled_total").increment(1);
         Ok(order)
     }
@@ -305,15 +306,18 @@ impl App {
         if_match: Option<i64>,
         actor: &Actor,
     ) -> Result<Order, AppError> {
-        self.change_order(id, if_match, actor, |o, app| {
-            let fx = o.confirm_payment(Money::yen(amount), note, actor, app.now())?;
-            let jobs = if o.ready_for_allocation(&app.policies) {
-                vec![order_job(app, "order.allocate", o.id)]
-            } else {
-                vec![]
-            };
-            Ok((fx, jobs))
-        })
-        .await
+        let order = self
+            .change_order(id, if_match, actor, |o, app| {
+                let fx = o.confirm_payment(Money::yen(amount), note, actor, app.now())?;
+                let jobs = if o.ready_for_allocation(&app.policies) {
+                    vec![order_job(app, "order.allocate", o.id)]
+                } else {
+                    vec![]
+                };
+                Ok((fx, jobs))
+            })
+            .await?;
+        self.settle_account(&order).await?;
+        Ok(order)
     }
 }

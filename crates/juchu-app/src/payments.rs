@@ -8,12 +8,6 @@ use juchu_domain::Order;
 use juchu_domain::payment::{PaymentMethod, PaymentOutcome};
 use juchu_domain::policy::Policies;
 
-/// The default virtual-account range: bank 0310, branch 101, accounts 1000001–1099999.
-fn virtual_account(order: &Order) -> String {
-    let n = 1_000_001 + order.number.rem_euclid(99_999);
-    format!("0310-101-{n:07}")
-}
-
 pub(crate) fn authorize(
     order: &Order,
     policies: &Policies,
@@ -71,9 +65,16 @@ pub(crate) fn authorize(
             let due_date = today
                 .checked_add(i64::from(policies.bank_transfer_due_days).days())
                 .unwrap_or(today);
-            PaymentOutcome::AwaitingPayment {
-                virtual_account: virtual_account(order),
-                due_date,
+            // The worker took the account from the pool (`App::assign_account_for`) and put it on
+            // the order; none means the pool is exhausted.
+            match order.payment.virtual_account.clone() {
+                Some(virtual_account) => PaymentOutcome::AwaitingPayment {
+                    virtual_account,
+                    due_date,
+                },
+                None => PaymentOutcome::Declined {
+                    reason: "no virtual account is free in the pool".into(),
+                },
             }
         }
         PaymentMethod::Cod => PaymentOutcome::OnDelivery,

@@ -152,6 +152,10 @@ impl Worker {
                 self.complete(job).await
             }
             "order.recognize" => self.recognize(job).await,
+            "bank.remind" | "bank.expire" => {
+                self.app.bank_deadline(&job.kind, order_id(job)?).await?;
+                self.complete(job).await
+            }
             other => Err(AppError::invalid(
                 "kind",
                 format!("unknown job kind `{other}`"),
@@ -200,16 +204,22 @@ impl Worker {
 
     /// 受注 → 未引当: the payment work of receipt, then allocation if nothing holds the order.
     async fn receive(&self, job: &Job) -> Result<(), AppError> {
+        // Taken in its own statement before the order commits; asking again returns the same one.
+        let account = self.app.assign_account_for(order_id(job)?).await?;
         let review = self.app.review_for(order_id(job)?).await?;
         self.order_step(job, |o, app, actor| {
+            if account.is_some() {
+                o.payment.virtual_account.clone_from(&account);
+            }
             let reviewed = crate::review::apply(o, review.as_ref(), app, actor);
             let outcome = payments::authorize(o, &app.policies, app.now());
             let fx = crate::review::merge(reviewed, o.complete_receipt(outcome, actor, app.now())?);
-            let jobs = if o.ready_for_allocation(&app.policies) {
+            let mut jobs = if o.ready_for_allocation(&app.policies) {
                 vec![order_job(app, "order.allocate", o.id)]
             } else {
                 vec![]
             };
+            jobs.extend(crate::bank::deadline_jobs(app, o));
             Ok((fx, jobs))
         })
         .await

@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod allocation;
+pub mod bank;
 pub mod carrier;
 pub mod error;
 pub mod event;

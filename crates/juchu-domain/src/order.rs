@@ -178,10 +178,12 @@ pub enum HoldCode {
     AddressMismatch,
     /// The requested delivery date is too soon or too far.
     DeliveryDate,
+    /// Bank transfer: the deposits do not add up to the total (under- or over-payment).
+    PaymentMismatch,
 }
 
 impl HoldCode {
-    pub const ALL: [HoldCode; 12] = [
+    pub const ALL: [HoldCode; 13] = [
         HoldCode::Notes,
         HoldCode::RemoteArea,
         HoldCode::Blacklist,
@@ -194,6 +196,7 @@ impl HoldCode {
         HoldCode::Suspicious,
         HoldCode::AddressMismatch,
         HoldCode::DeliveryDate,
+        HoldCode::PaymentMismatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -205,6 +208,7 @@ impl HoldCode {
             HoldCode::PaymentDeclined => "payment_declined",
             HoldCode::FraudReview => "fraud_review",
             HoldCode::Manual => "manual",
+            HoldCode::PaymentMismatch => "payment_mismatch",
             HoldCode::DeliveryFailed => "delivery_failed",
             HoldCode::ReturnedToSender => "returned_to_sender",
             HoldCode::Suspicious => "suspicious",

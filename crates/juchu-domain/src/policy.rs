@@ -19,6 +19,8 @@ pub struct Policies {
     pub bank_transfer_due_days: i32,
     /// Whether stock is reserved for bank-transfer orders before they are paid (they never ship unpaid).
     pub allocate_before_payment: bool,
+    /// `[bank]`: virtual-account pool, cool-off, reminder and webhook secret.
+    pub bank: crate::bank::BankPolicy,
     /// Revenue is recognised this many days after delivery (0: at delivery).
     pub recognition_delay_days: i32,
     /// When stock is short: `partial` reserves what exists, `all_or_nothing` waits until it can fill
@@ -40,6 +42,7 @@ impl Default for Policies {
             operator_cancel_before: OrderStatus::Shipped,
             bank_transfer_due_days: 7,
             allocate_before_payment: true,
+            bank: crate::bank::BankPolicy::default(),
             recognition_delay_days: 0,
             allocation: crate::allocation::AllocationMode::Partial,
             review: crate::review::ReviewRules::default(),

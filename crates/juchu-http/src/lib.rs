@@ -28,7 +28,7 @@ use utoipa_swagger_ui::SwaggerUi;
 #[openapi(
     info(title = "juchu", description = "受注管理 — order management for Japanese e-commerce. All amounts are integers in yen."),
     modifiers(&BearerAuth),
-    tags((name = "orders"), (name = "master"), (name = "stock"), (name = "shipping"), (name = "admin"))
+    tags((name = "orders"), (name = "master"), (name = "stock"), (name = "shipping"), (name = "admin"), (name = "bank"))
 )]
 struct ApiDoc;
 
@@ -55,6 +55,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::master::router())
         .merge(routes::shipping::router())
         .merge(routes::split::router())
+        .merge(routes::bank::router())
         .merge(routes::modify::router())
         .merge(routes::review::router())
 }

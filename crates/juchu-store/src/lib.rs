@@ -1,12 +1,14 @@
 //! Storage ports. Every backend (SQLite, PostgreSQL) implements [`Store`] and must pass the same
 //! conformance suite (`juchu-testkit`). No SQL here.
 
+pub mod bank;
 mod carriers;
 pub mod codec;
 mod error;
 mod records;
 mod review;
 
+pub use bank::{AccountPool, BankStore, DepositRecord};
 pub use carriers::{CarrierEventRecord, CarrierStore};
 pub use error::StoreError;
 pub use records::*;
@@ -19,7 +21,7 @@ use juchu_domain::{Order, OrderId, OrderStatus, ShipmentId};
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: CarrierStore + ReviewStore + Send + Sync + 'static {
+pub trait Store: BankStore + CarrierStore + ReviewStore + Send + Sync + 'static {
     /// Applies the migrations of this backend.
     async fn migrate(&self) -> Result<()>;
     /// A short name for logs and benchmarks: `sqlite` or `postgres`.

@@ -33,9 +33,18 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, policies: Policies) -> TestApp {
+        Self::spawn_with_clock(backend, policies, Arc::new(SystemClock)).await
+    }
+
+    /// With a clock the test controls (a `FakeClock`): the worker runs jobs when it says they are due.
+    pub async fn spawn_with_clock(
+        backend: Backend,
+        policies: Policies,
+        clock: Arc<dyn juchu_app::Clock>,
+    ) -> TestApp {
         let db = TestDb::create(backend).await;
         let store = juchu::open_store(&db.url).await.expect("open store");
-        let app = App::new(store, Arc::new(SystemClock), policies);
+        let app = App::new(store, clock, policies);
         let admin = app
             .create_api_key("test admin", juchu_domain::Role::Admin)
             .await

@@ -15,8 +15,15 @@ pub fn load_policies(path: Option<&Path>) -> anyhow::Result<Policies> {
         // `[carriers]` belongs to `carriers::load_carriers`; the policies refuse unknown keys.
         fig = fig.merge(crate::carriers::without_carriers(p)?);
     }
-    fig.extract().with_context(|| match path {
+    let mut policies: Policies = fig.extract().with_context(|| match path {
         Some(p) => format!("reading policies from {}", p.display()),
         None => "default policies".to_owned(),
-    })
+    })?;
+    // A secret belongs in the environment rather than in a file that may be committed.
+    if let Ok(secret) = std::env::var("JUCHU_BANK_WEBHOOK_SECRET")
+        && !secret.is_empty()
+    {
+        policies.bank.webhook_secret = Some(secret);
+    }
+    Ok(policies)
 }

@@ -8,6 +8,7 @@ pub mod bench_util;
 pub mod carriers;
 pub mod config;
 pub mod demo;
+pub mod import;
 pub mod postal;
 pub mod server;
 

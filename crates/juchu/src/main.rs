@@ -81,10 +81,26 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ImportCommand {
+    /// A Zengin deposit statement (振込入金通知 01 or 入出金取引明細 03), matched to orders.
+    BankStatement {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Japan Post's KEN_ALL.CSV (Shift_JIS) or utf_ken_all.csv (UTF-8), optionally `.gz`;
     /// replaces the postal data.
     PostalCodes {
         file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Tracking numbers from a carrier file; each row ships its shipment (re-importing changes nothing).
+    Tracking {
+        file: PathBuf,
+        /// yamato-b2 (B2 issued data), sagawa-ehiden (e飛伝 re-export) or csv
+        /// (`shipment_id,carrier,tracking_number[,shipped_at]`).
+        #[arg(long)]
+        format: String,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -215,6 +231,12 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Bench { command } => juchu::bench::run(command).await?,
+        Command::Import {
+            command: ImportCommand::BankStatement { file, db },
+        } => juchu::import::bank_statement(&open_app(&db).await?, &file).await?,
+        Command::Import {
+            command: ImportCommand::Tracking { file, format, db },
+        } => juchu::carriers::import_tracking(&open_app(&db).await?, &file, &format).await?,
     }
     Ok(())
 }

@@ -1,3 +1,4 @@
+pub mod bank;
 pub mod carriers;
 pub mod master;
 pub mod modify;

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod allocation;
+mod bank;
 mod carriers;
 mod concurrency;
 mod demo;
