@@ -59,9 +59,9 @@ async fn tracking_import(
 }
 
 #[utoipa::path(post, path = "/webhooks/carriers/{carrier}", tag = "shipping", params(("carrier" = String, Path, description = "yamato, sagawa, japanpost, seino, fukuyama")),
-    request_body = CarrierEvent,
+    request_body(content = CarrierEvent, description = "Authenticate with a warehouse/operator API key, or send the configured shared secret in `X-Juchu-Webhook-Secret`"),
     responses((status = 200, description = "Applied, ignored (out of order) or a duplicate", body = EventOutcome), (status = 404, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = []), ("webhook_secret" = [])))]
+    security(("bearer" = [])))]
 async fn carrier_webhook(
     State(s): State<AppState>,
     auth: Result<Auth, ApiError>,
