@@ -60,3 +60,7 @@ uuid_id!(
     /// A batch of shipping instructions sent to one warehouse.
     BatchId
 );
+uuid_id!(
+    /// A purchase order (発注) to a supplier.
+    PurchaseOrderId
+);

@@ -23,6 +23,14 @@ pub struct Policies {
     pub bank: crate::bank::BankPolicy,
     /// Revenue is recognised this many days after delivery (0: at delivery).
     pub recognition_delay_days: i32,
+    /// Purchase orders for shortages: `immediate` (sent at once) or `batched` (collected per
+    /// supplier in a draft and sent at `purchase_order_times`).
+    pub purchase_orders: crate::purchasing::PurchaseOrderMode,
+    /// Times of day (Asia/Tokyo, `"HH:MM"`) at which batched purchase orders are sent.
+    #[schema(value_type = Vec<String>)]
+    pub purchase_order_times: Vec<jiff::civil::Time>,
+    /// The warehouse purchase orders deliver to; by default the first warehouse by priority.
+    pub purchase_order_warehouse: Option<String>,
     /// When stock is short: `partial` reserves what exists, `all_or_nothing` waits until it can fill
     /// every line (DOMAIN.md §2.3).
     pub allocation: crate::allocation::AllocationMode,
@@ -44,6 +52,12 @@ impl Default for Policies {
             allocate_before_payment: true,
             bank: crate::bank::BankPolicy::default(),
             recognition_delay_days: 0,
+            purchase_orders: crate::purchasing::PurchaseOrderMode::Immediate,
+            purchase_order_times: vec![
+                jiff::civil::time(10, 0, 0, 0),
+                jiff::civil::time(15, 0, 0, 0),
+            ],
+            purchase_order_warehouse: None,
             allocation: crate::allocation::AllocationMode::Partial,
             review: crate::review::ReviewRules::default(),
             customer_modify_before: OrderStatus::Allocated,
