@@ -14,6 +14,8 @@ pub struct NewSku {
     pub supplier: Option<String>,
     #[serde(default)]
     pub drop_ship: bool,
+    /// Days from sending a purchase order until the goods arrive (0–365).
+    pub lead_time_days: Option<i32>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -72,12 +74,14 @@ impl App {
     pub async fn put_sku(&self, code: &str, s: NewSku) -> Result<bool, AppError> {
         check_code("sku", code)?;
         check_name(&s.name)?;
+        crate::purchasing::check_supply(&s)?;
         let rec = SkuRecord {
             code: code.to_owned(),
             name: s.name.trim().to_owned(),
             tax_rate: s.tax_rate,
             supplier: s.supplier,
             drop_ship: s.drop_ship,
+            lead_time_days: s.lead_time_days,
         };
         Ok(self.store.put_sku(&rec).await?)
     }

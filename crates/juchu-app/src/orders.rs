@@ -49,7 +49,13 @@ pub(crate) fn order_change(order: &Order, expected: i64, fx: Effects, actor: &Ac
             expected_version: Some(expected),
         }],
         events: fx.events.into_iter().map(|e| (order.id, e)).collect(),
-        stock: fx.stock.into_iter().map(|s| (Some(order.id), s)).collect(),
+        // Drop-ship allocations name a supplier, not a warehouse: no stock row moves for them.
+        stock: fx
+            .stock
+            .into_iter()
+            .filter(|s| !juchu_domain::purchasing::is_supplier_location(&s.warehouse))
+            .map(|s| (Some(order.id), s))
+            .collect(),
         actor: actor_label(actor),
         ..ChangeSet::default()
     }
@@ -244,13 +250,15 @@ impl App {
         let order = self
             .change_order(id, if_match, actor, |o, app| {
                 let had_stock = !o.allocations.is_empty();
+                let drop_ship = crate::drop_ship::sync_jobs(app, o);
                 let fx = o.cancel(reason.trim(), &app.policies, actor, app.now())?;
                 // Released stock may complete orders that wait.
-                let jobs = if had_stock {
+                let mut jobs = if had_stock {
                     vec![crate::master::stock_arrived_job(app)]
                 } else {
                     vec![]
                 };
+                jobs.extend(drop_ship);
                 Ok((fx, jobs))
             })
             .await?;

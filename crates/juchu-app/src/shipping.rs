@@ -117,6 +117,7 @@ impl App {
                 }
             };
             let mut cs = order_change(&order, expected, fx, actor);
+            cs.jobs.extend(crate::drop_ship::sync_jobs(self, &order));
             let new_batches: Vec<BatchRecord> = order
                 .shipments
                 .iter()
@@ -201,7 +202,7 @@ impl App {
                         actor,
                         now,
                     )?,
-                    vec![],
+                    crate::drop_ship::sync_jobs(app, o),
                 ))
             })
             .await?;

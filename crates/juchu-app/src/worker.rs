@@ -145,6 +145,7 @@ impl Worker {
             "order.receive" => self.receive(job).await,
             "order.allocate" => {
                 self.app.allocate(order_id(job)?).await?;
+                self.app.request_replenishment(order_id(job)?).await?;
                 self.complete(job).await
             }
             "stock.arrived" => {
@@ -152,6 +153,18 @@ impl Worker {
                 self.complete(job).await
             }
             "order.recognize" => self.recognize(job).await,
+            "purchasing.replenish" => {
+                self.app.replenish().await?;
+                self.complete(job).await
+            }
+            "purchasing.send" => {
+                self.app.send_batched_purchase_orders().await?;
+                self.complete(job).await
+            }
+            "purchasing.sync" => {
+                self.app.sync_drop_ship(order_id(job)?).await?;
+                self.complete(job).await
+            }
             "bank.remind" | "bank.expire" => {
                 self.app.bank_deadline(&job.kind, order_id(job)?).await?;
                 self.complete(job).await
@@ -280,8 +293,15 @@ impl App {
                     *free = (*free).min(cap.get(key).copied().unwrap_or(0));
                 }
             }
-            let plan =
-                allocation::plan_with(&order, &warehouses, &available, self.policies.allocation);
+            // Drop-ship lines go to their supplier; the planner sees the stocked lines only.
+            let (stocked, drop_ship) = self.split_drop_ship(&order).await?;
+            let plan = allocation::plan_with(
+                stocked.as_ref().unwrap_or(&order),
+                &warehouses,
+                &available,
+                self.policies.allocation,
+            );
+            let plan: Vec<_> = plan.into_iter().chain(drop_ship).collect();
             if plan.is_empty() {
                 return Ok(false);
             }
@@ -291,7 +311,8 @@ impl App {
                 .collect();
             let expected = order.version;
             let fx = order.apply_allocation(plan, &actor, self.now())?;
-            let cs = crate::orders::order_change(&order, expected, fx, &actor);
+            let mut cs = crate::orders::order_change(&order, expected, fx, &actor);
+            cs.jobs.extend(crate::drop_ship::sync_jobs(self, &order));
             match self.store.commit(cs).await {
                 Ok(()) => {
                     if let Some(cap) = cap.as_deref_mut() {

@@ -54,6 +54,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::orders::router())
         .merge(routes::master::router())
         .merge(routes::shipping::router())
+        .merge(routes::purchasing::router())
         .merge(routes::split::router())
         .merge(routes::bank::router())
         .merge(routes::modify::router())

@@ -41,7 +41,8 @@ impl PostgresStore {
         }
         let orphans: Vec<String> = sqlx::query_scalar(
             "SELECT a.warehouse || '/' || a.sku FROM allocations a
-             LEFT JOIN stock s ON s.warehouse = a.warehouse AND s.sku = a.sku WHERE s.sku IS NULL",
+             LEFT JOIN stock s ON s.warehouse = a.warehouse AND s.sku = a.sku
+             WHERE s.sku IS NULL AND substr(a.warehouse, 1, 9) <> 'supplier:'",
         )
         .fetch_all(&mut *tx)
         .await
@@ -73,6 +74,7 @@ impl PostgresStore {
             problems.extend(juchu_domain::invariants::violations(&o));
         }
         tx.commit().await.map_err(db_err)?;
+        problems.extend(self.check_purchasing().await?);
         Ok(problems)
     }
 }

@@ -61,6 +61,7 @@ impl PostgresStore {
         for (order_id, s) in stock {
             apply_stock(&mut tx, *order_id, s, actor_text(&cs.actor), now).await?;
         }
+        crate::purchasing::write(&mut tx, &cs.purchasing, actor_text(&cs.actor), now).await?;
         for b in &cs.batches {
             sqlx::query(
                 "INSERT INTO shipping_batches (id, warehouse, created_at) VALUES ($1, $2, $3)",

@@ -17,6 +17,7 @@ fn sku_from_row(r: &PgRow) -> Result<SkuRecord> {
             .map_err(StoreError::Corrupt)?,
         supplier: r.try_get("supplier").map_err(db_err)?,
         drop_ship: r.try_get("drop_ship").map_err(db_err)?,
+        lead_time_days: r.try_get("lead_time_days").map_err(db_err)?,
     })
 }
 
@@ -28,7 +29,7 @@ impl PostgresStore {
     pub(crate) async fn put_sku_impl(&self, s: &SkuRecord) -> Result<bool> {
         let rate = i32::from(u8::from(s.tax_rate));
         let created = sqlx::query(
-            "INSERT INTO skus (code, name, tax_rate, supplier, drop_ship) VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO skus (code, name, tax_rate, supplier, drop_ship, lead_time_days) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (code) DO NOTHING",
         )
         .bind(&s.code)
@@ -36,6 +37,7 @@ impl PostgresStore {
         .bind(rate)
         .bind(&s.supplier)
         .bind(s.drop_ship)
+        .bind(s.lead_time_days)
         .execute(&self.pool)
         .await
         .map_err(db_err)?
@@ -43,7 +45,7 @@ impl PostgresStore {
             == 1;
         if !created {
             sqlx::query(
-                "UPDATE skus SET name = $2, tax_rate = $3, supplier = $4, drop_ship = $5
+                "UPDATE skus SET name = $2, tax_rate = $3, supplier = $4, drop_ship = $5, lead_time_days = $6
                  WHERE code = $1",
             )
             .bind(&s.code)
@@ -51,6 +53,7 @@ impl PostgresStore {
             .bind(rate)
             .bind(&s.supplier)
             .bind(s.drop_ship)
+            .bind(s.lead_time_days)
             .execute(&self.pool)
             .await
             .map_err(db_err)?;
@@ -187,6 +190,10 @@ impl PostgresStore {
                     allocated_delta: r.try_get("allocated_delta").map_err(db_err)?,
                     reason: r.try_get("reason").map_err(db_err)?,
                     order_id: order_id.and_then(|s| s.parse().ok()),
+                    po_id: r
+                        .try_get::<Option<String>, _>("po_id")
+                        .map_err(db_err)?
+                        .and_then(|s| s.parse().ok()),
                     actor: r.try_get("actor").map_err(db_err)?,
                 })
             })

@@ -89,6 +89,7 @@ async fn master_data(store: &PostgresStore) -> TestResult {
             tax_rate: TaxRate::Reduced8,
             supplier: None,
             drop_ship: false,
+            lead_time_days: None,
         };
         assert!(store.put_sku(&sku).await?);
         assert!(!store.put_sku(&sku).await?);

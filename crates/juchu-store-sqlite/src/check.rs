@@ -32,7 +32,8 @@ impl SqliteStore {
         }
         let orphans: Vec<String> = sqlx::query_scalar(
             "SELECT a.warehouse || '/' || a.sku FROM allocations a
-             LEFT JOIN stock s ON s.warehouse = a.warehouse AND s.sku = a.sku WHERE s.sku IS NULL",
+             LEFT JOIN stock s ON s.warehouse = a.warehouse AND s.sku = a.sku
+             WHERE s.sku IS NULL AND substr(a.warehouse, 1, 9) <> 'supplier:'",
         )
         .fetch_all(&self.read)
         .await
@@ -63,6 +64,7 @@ impl SqliteStore {
             let o = juchu_store::codec::order_from_json(&d)?;
             problems.extend(juchu_domain::invariants::violations(&o));
         }
+        problems.extend(self.check_purchasing().await?);
         Ok(problems)
     }
 }

@@ -94,6 +94,7 @@ impl SqliteStore {
             .await
             .map_err(db_err)?;
         }
+        crate::purchasing::write(&mut tx, &cs.purchasing, actor_text(&cs.actor), now).await?;
         for b in &cs.batches {
             sqlx::query(
                 "INSERT INTO shipping_batches (id, warehouse, created_at) VALUES (?, ?, ?)",

@@ -14,6 +14,7 @@ fn sku_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<SkuRecord> {
             .map_err(StoreError::Corrupt)?,
         supplier: r.try_get("supplier").map_err(db_err)?,
         drop_ship: r.try_get("drop_ship").map_err(db_err)?,
+        lead_time_days: r.try_get("lead_time_days").map_err(db_err)?,
     })
 }
 
@@ -27,15 +28,17 @@ impl SqliteStore {
             .map_err(db_err)?
             .is_some();
         sqlx::query(
-            "INSERT INTO skus (code, name, tax_rate, supplier, drop_ship) VALUES (?, ?, ?, ?, ?)
+            "INSERT INTO skus (code, name, tax_rate, supplier, drop_ship, lead_time_days) VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (code) DO UPDATE SET name = excluded.name, tax_rate = excluded.tax_rate,
-               supplier = excluded.supplier, drop_ship = excluded.drop_ship",
+               supplier = excluded.supplier, drop_ship = excluded.drop_ship,
+               lead_time_days = excluded.lead_time_days",
         )
         .bind(&s.code)
         .bind(&s.name)
         .bind(i64::from(u8::from(s.tax_rate)))
         .bind(&s.supplier)
         .bind(s.drop_ship)
+        .bind(s.lead_time_days)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -163,6 +166,10 @@ impl SqliteStore {
                     allocated_delta: r.try_get("allocated_delta").map_err(db_err)?,
                     reason: r.try_get("reason").map_err(db_err)?,
                     order_id: order_id.and_then(|s| s.parse().ok()),
+                    po_id: r
+                        .try_get::<Option<String>, _>("po_id")
+                        .map_err(db_err)?
+                        .and_then(|s| s.parse().ok()),
                     actor: r.try_get("actor").map_err(db_err)?,
                 })
             })

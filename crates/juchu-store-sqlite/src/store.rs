@@ -84,6 +84,21 @@ impl Store for SqliteStore {
     async fn batch_orders(&self, id: BatchId) -> Result<Vec<Order>> {
         self.batch_orders_impl(id).await
     }
+    async fn get_purchase_order(
+        &self,
+        id: juchu_domain::PurchaseOrderId,
+    ) -> Result<Option<juchu_domain::purchasing::PurchaseOrder>> {
+        self.get_purchase_order_impl(id).await
+    }
+    async fn list_purchase_orders(
+        &self,
+        filter: &PurchaseOrderFilter,
+    ) -> Result<Vec<juchu_domain::purchasing::PurchaseOrder>> {
+        self.list_purchase_orders_impl(filter).await
+    }
+    async fn purchasing_snapshot(&self) -> Result<PurchasingSnapshot> {
+        self.purchasing_snapshot_impl().await
+    }
     async fn commit(&self, change: ChangeSet) -> Result<()> {
         self.commit_impl(change).await
     }

@@ -5,12 +5,14 @@ pub mod bank;
 mod carriers;
 pub mod codec;
 mod error;
+mod purchasing;
 mod records;
 mod review;
 
 pub use bank::{AccountPool, BankStore, DepositRecord};
 pub use carriers::{CarrierEventRecord, CarrierStore};
 pub use error::StoreError;
+pub use purchasing::*;
 pub use records::*;
 pub use review::{BlacklistRecord, ReviewStore};
 
@@ -67,6 +69,19 @@ pub trait Store: BankStore + CarrierStore + ReviewStore + Send + Sync + 'static 
     async fn batch(&self, id: juchu_domain::BatchId) -> Result<Option<BatchRecord>>;
     /// Orders with a shipment in a batch.
     async fn batch_orders(&self, id: juchu_domain::BatchId) -> Result<Vec<Order>>;
+
+    // Purchase orders (発注).
+    async fn get_purchase_order(
+        &self,
+        id: juchu_domain::PurchaseOrderId,
+    ) -> Result<Option<juchu_domain::purchasing::PurchaseOrder>>;
+    /// Newest first.
+    async fn list_purchase_orders(
+        &self,
+        filter: &PurchaseOrderFilter,
+    ) -> Result<Vec<juchu_domain::purchasing::PurchaseOrder>>;
+    /// Waiting orders, stock and open purchase orders read in one snapshot, with the purchasing version.
+    async fn purchasing_snapshot(&self) -> Result<PurchasingSnapshot>;
 
     /// Applies a change set in one transaction: all of it or nothing.
     async fn commit(&self, change: ChangeSet) -> Result<()>;

@@ -9,6 +9,8 @@ pub struct SkuRecord {
     pub tax_rate: TaxRate,
     pub supplier: Option<String>,
     pub drop_ship: bool,
+    /// Days from sending a purchase order until the goods arrive.
+    pub lead_time_days: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +39,8 @@ pub struct StockMovement {
     pub allocated_delta: i64,
     pub reason: String,
     pub order_id: Option<OrderId>,
+    /// The purchase order whose receipt this is.
+    pub po_id: Option<juchu_domain::PurchaseOrderId>,
     pub actor: String,
 }
 
@@ -105,6 +109,8 @@ pub struct ChangeSet {
     pub batches: Vec<BatchRecord>,
     /// The job this change completes, with the worker that holds its lease.
     pub complete_job: Option<(i64, String)>,
+    /// Purchase orders written and the stock they receive (see `crate::PurchasingChanges`).
+    pub purchasing: crate::PurchasingChanges,
 }
 
 impl ChangeSet {
@@ -115,6 +121,7 @@ impl ChangeSet {
             && self.jobs.is_empty()
             && self.batches.is_empty()
             && self.complete_job.is_none()
+            && self.purchasing.is_empty()
     }
 }
 

@@ -318,6 +318,7 @@ pub async fn seed(app: &App, orders: usize) -> anyhow::Result<String> {
                 tax_rate: tax(rate),
                 supplier: Some("山田商店".into()),
                 drop_ship: false,
+                lead_time_days: Some(3),
             },
         )
         .await

@@ -36,6 +36,7 @@ struct SkuView {
     tax_rate: TaxRate,
     supplier: Option<String>,
     drop_ship: bool,
+    lead_time_days: Option<i32>,
 }
 
 fn created(was_created: bool) -> StatusCode {
@@ -62,6 +63,7 @@ async fn put_sku(
         tax_rate: req.tax_rate,
         supplier: req.supplier.clone(),
         drop_ship: req.drop_ship,
+        lead_time_days: req.lead_time_days,
     };
     let was_created = s.app.put_sku(&code, req).await?;
     Ok((created(was_created), Json(view)))
@@ -79,6 +81,7 @@ async fn list_skus(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<
                 tax_rate: k.tax_rate,
                 supplier: k.supplier,
                 drop_ship: k.drop_ship,
+                lead_time_days: k.lead_time_days,
             })
             .collect(),
     ))
@@ -208,6 +211,8 @@ struct Movement {
     allocated_delta: i64,
     reason: String,
     order_id: Option<String>,
+    /// The purchase order a receipt came from.
+    po_id: Option<String>,
     actor: String,
 }
 
@@ -245,6 +250,7 @@ async fn stock_movements(
             allocated_delta: m.allocated_delta,
             reason: m.reason,
             order_id: m.order_id.map(|id| id.to_string()),
+            po_id: m.po_id.map(|id| id.to_string()),
             actor: m.actor,
         })
         .collect();

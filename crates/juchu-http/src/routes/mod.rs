@@ -3,6 +3,7 @@ pub mod carriers;
 pub mod master;
 pub mod modify;
 pub mod orders;
+pub mod purchasing;
 pub mod review;
 pub mod shipping;
 pub mod split;
