@@ -12,6 +12,7 @@ mod errors;
 mod flow;
 mod jobs;
 mod modify;
+mod purchasing;
 mod queries;
 mod review;
 mod split;
