@@ -31,15 +31,15 @@ pub struct Policies {
     pub purchase_order_times: Vec<jiff::civil::Time>,
     /// The warehouse purchase orders deliver to; by default the first warehouse by priority.
     pub purchase_order_warehouse: Option<String>,
+    /// Customers may modify while the order is before this status.
+    pub customer_modify_before: OrderStatus,
+    /// Operators may modify while the order is before this status (never after `shipping_instructed`).
+    pub operator_modify_before: OrderStatus,
     /// When stock is short: `partial` reserves what exists, `all_or_nothing` waits until it can fill
     /// every line (DOMAIN.md §2.3).
     pub allocation: crate::allocation::AllocationMode,
     /// Order review rules (`[review]`); the initial value of the rules stored in the database.
     pub review: crate::review::ReviewRules,
-    /// Customers may modify while the order is before this status.
-    pub customer_modify_before: OrderStatus,
-    /// Operators may modify while the order is before this status (never after `shipping_instructed`).
-    pub operator_modify_before: OrderStatus,
 }
 
 impl Default for Policies {
@@ -58,10 +58,10 @@ impl Default for Policies {
                 jiff::civil::time(15, 0, 0, 0),
             ],
             purchase_order_warehouse: None,
-            allocation: crate::allocation::AllocationMode::Partial,
-            review: crate::review::ReviewRules::default(),
             customer_modify_before: OrderStatus::Allocated,
             operator_modify_before: OrderStatus::ShippingInstructed,
+            allocation: crate::allocation::AllocationMode::Partial,
+            review: crate::review::ReviewRules::default(),
         }
     }
 }

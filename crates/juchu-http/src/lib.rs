@@ -57,8 +57,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::purchasing::router())
         .merge(routes::split::router())
         .merge(routes::bank::router())
-        .merge(routes::modify::router())
         .merge(routes::review::router())
+        .merge(routes::modify::router())
 }
 
 /// The whole HTTP surface for one app.

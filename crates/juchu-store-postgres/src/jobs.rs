@@ -93,10 +93,14 @@ impl PostgresStore {
         }
     }
 
-    pub(crate) async fn job_counts_impl(&self) -> Result<Vec<(String, i64)>> {
-        let rows =
-            sqlx::query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status")
-                .fetch_all(&self.pool)
+    pub(crate) async fn job_counts_impl(&self, now: Timestamp) -> Result<Vec<(String, i64)>> {
+        // Pending jobs not yet due (retries in backoff, deadlines, N-days rules) count as `scheduled`.
+        let rows = sqlx::query(
+            "SELECT CASE WHEN status = 'pending' AND available_at > $1 THEN 'scheduled' ELSE status END AS status,
+                    COUNT(*) AS n FROM jobs GROUP BY 1 ORDER BY 1",
+        )
+        .bind(micros(now))
+        .fetch_all(&self.pool)
                 .await
                 .map_err(db_err)?;
         rows.iter()

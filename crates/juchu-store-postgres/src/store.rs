@@ -120,8 +120,8 @@ impl Store for PostgresStore {
     ) -> Result<()> {
         self.fail_job_impl(id, worker, error, retry_at).await
     }
-    async fn job_counts(&self) -> Result<Vec<(String, i64)>> {
-        self.job_counts_impl().await
+    async fn job_counts(&self, now: Timestamp) -> Result<Vec<(String, i64)>> {
+        self.job_counts_impl(now).await
     }
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<()> {
         self.insert_api_key_impl(key).await

@@ -281,7 +281,7 @@ async fn jobs(store: &Arc<PostgresStore>) -> TestResult {
         store.commit(done).await,
         Err(StoreError::LeaseLost)
     ));
-    let counts = store.job_counts().await?;
+    let counts = store.job_counts(Timestamp::now()).await?;
     assert_eq!(counts, vec![("dead".into(), 1), ("running".into(), 20)]);
     Ok(())
 }

@@ -81,10 +81,14 @@ impl SqliteStore {
         tx.commit().await.map_err(db_err)
     }
 
-    pub(crate) async fn job_counts_impl(&self) -> Result<Vec<(String, i64)>> {
-        let rows =
-            sqlx::query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status")
-                .fetch_all(&self.read)
+    pub(crate) async fn job_counts_impl(&self, now: Timestamp) -> Result<Vec<(String, i64)>> {
+        // Pending jobs not yet due (retries in backoff, deadlines, N-days rules) count as `scheduled`.
+        let rows = sqlx::query(
+            "SELECT CASE WHEN status = 'pending' AND available_at > ? THEN 'scheduled' ELSE status END AS status,
+                    COUNT(*) AS n FROM jobs GROUP BY 1 ORDER BY 1",
+        )
+        .bind(micros(now))
+        .fetch_all(&self.read)
                 .await
                 .map_err(db_err)?;
         rows.iter()

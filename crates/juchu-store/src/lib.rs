@@ -23,7 +23,7 @@ use juchu_domain::{Order, OrderId, OrderStatus, ShipmentId};
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: BankStore + CarrierStore + ReviewStore + Send + Sync + 'static {
+pub trait Store: CarrierStore + BankStore + ReviewStore + Send + Sync + 'static {
     /// Applies the migrations of this backend.
     async fn migrate(&self) -> Result<()>;
     /// A short name for logs and benchmarks: `sqlite` or `postgres`.
@@ -103,7 +103,8 @@ pub trait Store: BankStore + CarrierStore + ReviewStore + Send + Sync + 'static 
         error: &str,
         retry_at: Option<Timestamp>,
     ) -> Result<()>;
-    async fn job_counts(&self) -> Result<Vec<(String, i64)>>;
+    /// Jobs per status: `pending` (due), `scheduled` (pending, due later), `running`, `dead`.
+    async fn job_counts(&self, now: Timestamp) -> Result<Vec<(String, i64)>>;
 
     // API keys.
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<()>;

@@ -67,7 +67,7 @@ enum Command {
     },
     /// Start a server on a fresh sample database and print its address and an admin token.
     Demo(juchu::demo::DemoArgs),
-    /// Load reference data.
+    /// Import a file: postal data, bank statements, tracking numbers.
     Import {
         #[command(subcommand)]
         command: ImportCommand,
@@ -79,6 +79,7 @@ enum Command {
     },
 }
 
+/// One enum for every `juchu import …` (each engineer adds a variant here).
 #[derive(Subcommand)]
 enum ImportCommand {
     /// A Zengin deposit statement (振込入金通知 01 or 入出金取引明細 03), matched to orders.
@@ -232,11 +233,11 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench { command } => juchu::bench::run(command).await?,
         Command::Import {
-            command: ImportCommand::BankStatement { file, db },
-        } => juchu::import::bank_statement(&open_app(&db).await?, &file).await?,
-        Command::Import {
             command: ImportCommand::Tracking { file, format, db },
         } => juchu::carriers::import_tracking(&open_app(&db).await?, &file, &format).await?,
+        Command::Import {
+            command: ImportCommand::BankStatement { file, db },
+        } => juchu::import::bank_statement(&open_app(&db).await?, &file).await?,
     }
     Ok(())
 }

@@ -305,13 +305,13 @@ async fn invariants(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Inv
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/jobs", tag = "admin",
-    responses((status = 200, description = "Jobs per status (pending, running, dead)", body = Object)), security(("bearer" = [])))]
+    responses((status = 200, description = "Jobs per status: pending (due now), scheduled (due later), running, dead", body = Object)), security(("bearer" = [])))]
 async fn jobs(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<serde_json::Value>> {
     auth.require(roles::MONITOR)?;
     let counts = s
         .app
         .store
-        .job_counts()
+        .job_counts(s.app.now())
         .await
         .map_err(juchu_app::AppError::from)?;
     let map: serde_json::Map<String, serde_json::Value> =

@@ -74,7 +74,7 @@ async fn a_lost_lease_cannot_complete_the_job(b: Backend) {
         ..ChangeSet::default()
     };
     s.commit(done_by_b).await.unwrap();
-    assert!(counts(s.job_counts().await.unwrap()).is_empty());
+    assert!(counts(s.job_counts(t0()).await.unwrap()).is_empty());
     db.drop_now().await;
 }
 
@@ -98,11 +98,19 @@ async fn failing_jobs_back_off_then_go_dead(b: Backend) {
         },
     );
     assert_eq!(w.run_once().await.unwrap(), 1);
+    // Back to pending, but not due until its backoff (2^1 s) has passed: `scheduled`.
     assert_eq!(
-        counts(s.job_counts().await.unwrap()),
+        counts(s.job_counts(t0()).await.unwrap()),
+        [("scheduled".to_owned(), 1)]
+    );
+    assert_eq!(
+        counts(
+            s.job_counts(t0() + SignedDuration::from_secs(2))
+                .await
+                .unwrap()
+        ),
         [("pending".to_owned(), 1)]
     );
-    // Not due again until its backoff (2^1 s) has passed.
     assert_eq!(w.run_once().await.unwrap(), 0);
     clock.advance(SignedDuration::from_secs(2));
     assert_eq!(w.run_once().await.unwrap(), 1);
@@ -111,7 +119,7 @@ async fn failing_jobs_back_off_then_go_dead(b: Backend) {
     clock.advance(SignedDuration::from_secs(1));
     assert_eq!(w.run_once().await.unwrap(), 1);
     assert_eq!(
-        counts(s.job_counts().await.unwrap()),
+        counts(s.job_counts(t0()).await.unwrap()),
         [("dead".to_owned(), 1)]
     );
     clock.advance(SignedDuration::from_hours(24));
@@ -130,7 +138,7 @@ async fn pending_jobs_are_deduplicated_by_key(b: Backend) {
         .unwrap();
     }
     assert_eq!(
-        counts(s.job_counts().await.unwrap()),
+        counts(s.job_counts(t0()).await.unwrap()),
         [("pending".to_owned(), 1)]
     );
     // Once it runs, a new one may queue behind it (the running one may have read old stock).
@@ -145,7 +153,7 @@ async fn pending_jobs_are_deduplicated_by_key(b: Backend) {
     })
     .await
     .unwrap();
-    let mut c = counts(s.job_counts().await.unwrap());
+    let mut c = counts(s.job_counts(t0()).await.unwrap());
     c.sort();
     assert_eq!(c, [("pending".to_owned(), 1), ("running".to_owned(), 1)]);
     db.drop_now().await;

@@ -296,7 +296,8 @@ async fn batched_purchase_orders_go_out_at_the_set_times(b: Backend) {
     // Only the sending job is left, waiting for 10:00.
     wait_for("only the sending job", || async {
         let jobs = api.get("/api/v1/admin/jobs", &s.t.admin).await.body;
-        (jobs["pending"] == 1 && jobs["running"].as_i64().unwrap_or(0) == 0).then_some(jobs)
+        let due = jobs["pending"].as_i64().unwrap_or(0) + jobs["running"].as_i64().unwrap_or(0);
+        (jobs["scheduled"] == 1 && due == 0).then_some(jobs)
     })
     .await;
     assert_eq!(
