@@ -93,6 +93,12 @@ impl App {
     /// Creates or replaces a warehouse; `true` when created.
     pub async fn put_warehouse(&self, code: &str, w: NewWarehouse) -> Result<bool, AppError> {
         check_code("code", code)?;
+        if juchu_domain::purchasing::is_supplier_location(code) {
+            return Err(AppError::invalid(
+                "code",
+                "`supplier:` names a drop-ship supplier, not a warehouse",
+            ));
+        }
         check_name(&w.name)?;
         let bad: Vec<FieldError> = w
             .prefectures

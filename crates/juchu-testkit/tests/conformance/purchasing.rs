@@ -293,13 +293,10 @@ async fn batched_purchase_orders_go_out_at_the_set_times(b: Backend) {
     assert_eq!(draft.len(), 1);
     assert_eq!(draft[0]["id"], id.as_str());
     assert_eq!(draft[0]["lines"].as_array().unwrap().len(), 1);
-    // Only the sending job is left, waiting for 10:00.
-    wait_for("only the sending job", || async {
-        let jobs = api.get("/api/v1/admin/jobs", &s.t.admin).await.body;
-        let due = jobs["pending"].as_i64().unwrap_or(0) + jobs["running"].as_i64().unwrap_or(0);
-        (jobs["scheduled"] == 1 && due == 0).then_some(jobs)
-    })
-    .await;
+    // Nothing left to do but the sending job, scheduled for 10:00.
+    api.wait_idle(&s.t.admin).await;
+    let jobs = api.get("/api/v1/admin/jobs", &s.t.admin).await.body;
+    assert_eq!(jobs["scheduled"], 1, "{jobs}");
     assert_eq!(
         api.get(&format!("/api/v1/purchase-orders/{id}"), &s.operator)
             .await

@@ -12,6 +12,18 @@ async fn manual_purchase_orders_roles_validation_and_export(b: Backend) {
     let s = shop(TestApp::spawn(b).await).await;
     let api = &s.t.api;
     api.sku(&s.operator, "TEA", 8).await;
+    // `supplier:` is the drop-ship namespace, never a warehouse.
+    let r = api
+        .put(
+            "/api/v1/warehouses/supplier:ACME",
+            &s.operator,
+            &json!({"name": "x", "priority": 9}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["errors"][0]["field"].as_str()),
+        (422, Some("code"))
+    );
     let storefront = api.key(&s.t.admin, "storefront").await;
     let body = json!({"supplier": "ACME", "warehouse": "TKY",
         "lines": [{"sku": "BEAN", "quantity": 10}, {"sku": "TEA", "quantity": 5}]});
