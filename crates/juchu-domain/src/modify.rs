@@ -191,13 +191,7 @@ impl Order {
             self.status,
             OrderStatus::Unallocated | OrderStatus::PartiallyAllocated | OrderStatus::Allocated
         ) {
-            let to = if self.lines.iter().all(|l| l.unallocated_quantity() == 0) {
-                OrderStatus::Allocated
-            } else if self.lines.iter().any(|l| l.allocated_quantity > 0) {
-                OrderStatus::PartiallyAllocated
-            } else {
-                OrderStatus::Unallocated
-            };
+            let to = self.allocation_status();
             needs.allocate = to != OrderStatus::Allocated;
             self.transition(to, &mut fx, actor, at)?;
         }

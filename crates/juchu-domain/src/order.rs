@@ -227,6 +227,18 @@ impl Order {
         self.lines.iter().find(|l| l.id == id)
     }
 
+    /// The status the lines' allocations put an order in while it waits for or holds stock
+    /// (split and modification recompute it).
+    pub fn allocation_status(&self) -> OrderStatus {
+        if self.lines.iter().all(|l| l.unallocated_quantity() == 0) {
+            OrderStatus::Allocated
+        } else if self.lines.iter().any(|l| l.allocated_quantity > 0) {
+            OrderStatus::PartiallyAllocated
+        } else {
+            OrderStatus::Unallocated
+        }
+    }
+
     pub fn has_holds(&self) -> bool {
         !self.holds.is_empty()
     }

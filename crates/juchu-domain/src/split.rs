@@ -46,17 +46,6 @@ fn share(x: Money, part: i64, all: i64) -> Money {
     )
 }
 
-/// The status an order's lines put it in while it waits for or holds stock.
-fn allocation_status(o: &Order) -> OrderStatus {
-    if o.lines.iter().all(|l| l.unallocated_quantity() == 0) {
-        OrderStatus::Allocated
-    } else if o.lines.iter().any(|l| l.allocated_quantity > 0) {
-        OrderStatus::PartiallyAllocated
-    } else {
-        OrderStatus::Unallocated
-    }
-}
-
 impl Order {
     /// Checks a split request: statuses, line ids, quantities, and that both parts keep something.
     pub fn check_split(&self, moves: &[(LineId, i64)]) -> Result<(), DomainError> {
@@ -260,11 +249,11 @@ impl Order {
             updated_at: at,
             ..self.clone()
         };
-        new.status = allocation_status(&new);
+        new.status = new.allocation_status();
         fx_new.events.push(Event::new("order.created_by_split", actor, at, json!({"parent_id": self.id, "parent_number": self.number, "lines": moved, "status": new.status, "total": new.totals.total})));
         self.fees = fees_orig;
         self.totals = orig_totals;
-        let to = allocation_status(self);
+        let to = self.allocation_status();
         if to != self.status {
             fx_orig.events.push(Event::new(
                 "order.status_changed",
