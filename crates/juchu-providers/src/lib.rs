@@ -1,0 +1,1 @@
+//! Ports for the payment providers and their HTTP clients (ARCHITECTURE.md: `juchu-providers`).

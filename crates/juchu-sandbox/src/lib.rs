@@ -1,0 +1,1 @@
+//! Provider simulators served over HTTP (ARCHITECTURE.md: `juchu-sandbox`).
