@@ -9,6 +9,7 @@ pub struct CarrierConfig {
     pub shipper: Shipper,
     pub yamato: YamatoConfig,
     pub sagawa: SagawaConfig,
+    pub japanpost: JapanPostConfig,
     /// Shared secret a carrier integration may send in `X-Juchu-Webhook-Secret` instead of an API key.
     /// Empty: only warehouse/operator/admin API keys are accepted.
     pub webhook_secret: String,
@@ -64,4 +65,33 @@ impl Default for YamatoConfig {
 pub struct SagawaConfig {
     /// お客様コード (the shop's Sagawa account).
     pub customer_code: String,
+}
+
+/// `[carriers.japanpost]`: how our time slots are written in the ゆうプリR file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JapanPostConfig {
+    /// Our time-slot code (`0812`, `1214`, `1416`, `1618`, `1820`, `1921`) → the 配達時間帯区分 of
+    /// the shop's ゆうプリR 取込レイアウト. The defaults are the ゆうパック codes 51–56; check them
+    /// against the code table of the layout you registered (docs/carriers.md).
+    pub time_slots: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for JapanPostConfig {
+    fn default() -> Self {
+        let slots = [
+            ("0812", "51"),
+            ("1214", "52"),
+            ("1416", "53"),
+            ("1618", "54"),
+            ("1820", "55"),
+            ("1921", "56"),
+        ];
+        JapanPostConfig {
+            time_slots: slots
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect(),
+        }
+    }
 }

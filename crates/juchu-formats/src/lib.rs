@@ -1,20 +1,25 @@
-//! Carrier files juchu exchanges with Yamato B2クラウド and Sagawa e飛伝Ⅲ (FORMATS.md §1–2).
+//! Carrier files juchu exchanges with Yamato B2クラウド, Sagawa e飛伝Ⅲ and Japan Post ゆうプリR /
+//! Click Post (FORMATS.md §1–2).
 //!
 //! Pure: plain rows in, Shift_JIS (CP932) bytes out, and tracking files back into plain rows. The
 //! application decides what a row means (which shipment, which order); this crate only knows the
 //! layouts, the character set and the field widths.
 
+mod clickpost;
 mod config;
 mod sagawa;
 mod sjis;
 mod tracking;
 mod yamato;
+mod yupri;
 
-pub use config::{CarrierConfig, SagawaConfig, Shipper, YamatoConfig};
+pub use clickpost::{CLICKPOST_COLUMNS, CLICKPOST_MAX_ROWS, write_clickpost};
+pub use config::{CarrierConfig, JapanPostConfig, SagawaConfig, Shipper, YamatoConfig};
 pub use sagawa::{EHIDEN_COLUMNS, write_ehiden};
 pub use sjis::{decode_text, encode_cp932, map_to_cp932};
 pub use tracking::{TrackingFormat, TrackingRow, parse_tracking};
 pub use yamato::{B2_COLUMNS, write_b2};
+pub use yupri::{HistoryRow, YUPRI_COLUMNS, parse_yupri_history, write_yupri};
 
 use jiff::civil::Date;
 

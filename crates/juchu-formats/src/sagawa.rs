@@ -99,12 +99,14 @@ fn time_slot(code: &str) -> Option<&'static str> {
     })
 }
 
-/// Splits `text` into at most `lines` lines of 16 全角, breaking between characters; too long is an error.
-fn split_lines(
+/// Splits `text` into at most `lines` lines of `width` Shift_JIS bytes (全角 = 2), breaking between
+/// characters; too long is an error.
+pub(crate) fn split_lines(
     order: &str,
     field: &'static str,
     text: &str,
     lines: usize,
+    width: usize,
 ) -> Result<Vec<String>, FormatError> {
     let mut rest = map_to_cp932(order, field, text.trim())?;
     let mut out = Vec::new();
@@ -113,10 +115,14 @@ fn split_lines(
             return Err(FormatError::field(
                 order,
                 field,
-                format!("`{}` is longer than {lines} lines of 16 全角", text.trim()),
+                format!(
+                    "`{}` is longer than {lines} lines of {} 全角",
+                    text.trim(),
+                    width / 2
+                ),
             ));
         }
-        let head = fit(&rest, LINE);
+        let head = fit(&rest, width);
         rest = rest[head.len()..].to_owned();
         out.push(head);
     }
@@ -144,13 +150,13 @@ pub fn write_ehiden(config: &CarrierConfig, rows: &[LabelRow]) -> Result<Vec<u8>
         )?;
         // The building starts on its own line when it fits there, as labels are read.
         let addr = format!("{}　{}", r.to.address.trim(), r.to.building.trim());
-        for (i, line) in split_lines(o, "お届け先住所", addr.trim_end_matches('　'), 3)?
+        for (i, line) in split_lines(o, "お届け先住所", addr.trim_end_matches('　'), 3, LINE)?
             .iter()
             .enumerate()
         {
             c.put(5 + i, "お届け先住所", line, LINE)?;
         }
-        for (i, line) in split_lines(o, "お届け先名称", &r.to.name, 2)?
+        for (i, line) in split_lines(o, "お届け先名称", &r.to.name, 2, LINE)?
             .iter()
             .enumerate()
         {
@@ -172,13 +178,13 @@ pub fn write_ehiden(config: &CarrierConfig, rows: &[LabelRow]) -> Result<Vec<u8>
             8,
         )?;
         let saddr = format!("{}　{}", s.address.trim(), s.building.trim());
-        for (i, line) in split_lines(o, "ご依頼主住所", saddr.trim_end_matches('　'), 2)?
+        for (i, line) in split_lines(o, "ご依頼主住所", saddr.trim_end_matches('　'), 2, LINE)?
             .iter()
             .enumerate()
         {
             c.put(20 + i, "ご依頼主住所", line, LINE)?;
         }
-        for (i, line) in split_lines(o, "ご依頼主名称", &s.name, 2)?
+        for (i, line) in split_lines(o, "ご依頼主名称", &s.name, 2, LINE)?
             .iter()
             .enumerate()
         {

@@ -142,14 +142,17 @@ impl<'a> Cols<'a> {
     }
 }
 
-/// Writes the whole file: header, one row per label, CRLF, Shift_JIS, every field quoted.
+/// Writes the whole file: header (none when `header` is empty), one row per label, CRLF, Shift_JIS,
+/// every field quoted.
 pub(crate) fn write_csv(header: &[&str], rows: Vec<Vec<String>>) -> Result<Vec<u8>, FormatError> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .quote_style(csv::QuoteStyle::Always)
         .from_writer(Vec::new());
     let fail = |e: csv::Error| FormatError::File(e.to_string());
-    w.write_record(header).map_err(fail)?;
+    if !header.is_empty() {
+        w.write_record(header).map_err(fail)?;
+    }
     for r in rows {
         w.write_record(&r).map_err(fail)?;
     }
