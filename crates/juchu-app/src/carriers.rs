@@ -29,6 +29,8 @@ pub struct ImportSummary {
     pub rows: usize,
     pub shipped: usize,
     pub already_shipped: usize,
+    /// Rows that also recorded a delivery (delivery-history files).
+    pub delivered: usize,
     pub errors: usize,
 }
 
@@ -46,6 +48,8 @@ pub struct ImportedRow {
 pub enum RowResult {
     Shipped,
     AlreadyShipped,
+    /// A delivery-history row recorded the delivery (shipping the shipment first if needed).
+    Delivered,
     Error,
 }
 
@@ -146,6 +150,10 @@ impl App {
             }
             ExportFormat::YamatoB2 => juchu_formats::write_b2,
             ExportFormat::SagawaEhiden => juchu_formats::write_ehiden,
+            ExportFormat::JapanPostYupri => juchu_formats::write_yupri,
+            ExportFormat::ClickPost => |_: &juchu_formats::CarrierConfig, rows: &[LabelRow]| {
+                juchu_formats::write_clickpost(rows)
+            },
         };
         let today = today_jst(self);
         let mut rows = Vec::new();
@@ -187,6 +195,7 @@ impl App {
             match result {
                 RowResult::Shipped => out.summary.shipped += 1,
                 RowResult::AlreadyShipped => out.summary.already_shipped += 1,
+                RowResult::Delivered => out.summary.delivered += 1,
                 RowResult::Error => out.summary.errors += 1,
             }
             out.rows.push(ImportedRow {
@@ -200,7 +209,55 @@ impl App {
         Ok(out)
     }
 
+    /// Ships the row's shipment, then records its delivery when the file says it was delivered.
     async fn import_row(
+        &self,
+        format: TrackingFormat,
+        r: &TrackingRow,
+        actor: &Actor,
+    ) -> Result<(ShipmentId, RowResult, String), (Option<ShipmentId>, String)> {
+        let (id, result, message) = self.ship_row(format, r, actor).await?;
+        let Some(day) = r.delivered_on else {
+            return Ok((id, result, message));
+        };
+        let order_id = self
+            .store
+            .order_by_shipment(id)
+            .await
+            .map_err(|e| (Some(id), e.to_string()))?
+            .ok_or_else(|| (Some(id), format!("no shipment {id}")))?;
+        let order = self
+            .load_order(order_id)
+            .await
+            .map_err(|e| (Some(id), e.to_string()))?;
+        if order
+            .shipments
+            .iter()
+            .any(|s| s.id == id && s.status == ShipmentStatus::Delivered)
+        {
+            return Ok((
+                id,
+                result,
+                format!("order {} delivered already", order.number),
+            ));
+        }
+        match self
+            .deliver(id, Some(start_of_day_jst(day)), None, actor)
+            .await
+        {
+            Ok(o) => Ok((
+                id,
+                RowResult::Delivered,
+                format!("order {} {} ({day})", o.number, o.status),
+            )),
+            Err(e) => Err((
+                Some(id),
+                format!("order {}: {}", order.number, problem_text(&e)),
+            )),
+        }
+    }
+
+    async fn ship_row(
         &self,
         format: TrackingFormat,
         r: &TrackingRow,
@@ -217,6 +274,7 @@ impl App {
         let carrier = match format {
             TrackingFormat::YamatoB2 => Carrier::Yamato,
             TrackingFormat::SagawaEhiden => Carrier::Sagawa,
+            TrackingFormat::JapanPostHistory => Carrier::Japanpost,
             TrackingFormat::Csv => {
                 let name = r.carrier.as_deref().unwrap_or("");
                 serde_json::from_value(serde_json::Value::String(name.to_owned()))
@@ -224,7 +282,7 @@ impl App {
             }
         };
         let shipped_at = match r.shipped_at.as_deref() {
-            None => None,
+            None => r.accepted_on.map(start_of_day_jst),
             Some(t) => Some(
                 t.parse()
                     .map_err(|_| fail(format!("shipped_at `{t}` is not an RFC 3339 time")))?,
@@ -278,6 +336,13 @@ impl App {
             ))),
         }
     }
+}
+
+/// 00:00 in Japan on `day`: the time recorded for files that give only the day.
+fn start_of_day_jst(day: Date) -> jiff::Timestamp {
+    day.to_zoned(TimeZone::fixed(offset(9)))
+        .map(|z| z.timestamp())
+        .unwrap_or_else(|_| jiff::Timestamp::UNIX_EPOCH)
 }
 
 /// An error as one line for a row result.

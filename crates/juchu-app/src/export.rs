@@ -17,6 +17,10 @@ pub enum ExportFormat {
     YamatoB2,
     /// 佐川 e飛伝Ⅲ 出荷データ (Shift_JIS).
     SagawaEhiden,
+    /// 日本郵便 ゆうパックプリントR 外部データ取込, juchu's layout (Shift_JIS, no header).
+    JapanPostYupri,
+    /// 日本郵便 クリックポスト まとめ申込 CSV (Shift_JIS).
+    ClickPost,
 }
 
 impl ExportFormat {
@@ -26,9 +30,14 @@ impl ExportFormat {
             "csv" => Ok(ExportFormat::Csv),
             "yamato-b2" => Ok(ExportFormat::YamatoB2),
             "sagawa-ehiden" => Ok(ExportFormat::SagawaEhiden),
+            "japanpost-yupri" => Ok(ExportFormat::JapanPostYupri),
+            "clickpost" => Ok(ExportFormat::ClickPost),
             other => Err(AppError::invalid(
                 "format",
-                format!("`{other}` is not available; use json, csv, yamato-b2 or sagawa-ehiden"),
+                format!(
+                    "`{other}` is not available; use json, csv, yamato-b2, sagawa-ehiden, \
+                     japanpost-yupri or clickpost"
+                ),
             )),
         }
     }
@@ -37,7 +46,10 @@ impl ExportFormat {
         match self {
             ExportFormat::Json => "application/json",
             ExportFormat::Csv => "text/csv; charset=utf-8",
-            ExportFormat::YamatoB2 | ExportFormat::SagawaEhiden => "text/csv; charset=Shift_JIS",
+            ExportFormat::YamatoB2
+            | ExportFormat::SagawaEhiden
+            | ExportFormat::JapanPostYupri
+            | ExportFormat::ClickPost => "text/csv; charset=Shift_JIS",
         }
     }
 }
@@ -143,7 +155,10 @@ pub fn export_batch(
             w.into_inner()
                 .map_err(|e| AppError::invalid("format", e.to_string()))
         }
-        ExportFormat::YamatoB2 | ExportFormat::SagawaEhiden => Err(AppError::invalid(
+        ExportFormat::YamatoB2
+        | ExportFormat::SagawaEhiden
+        | ExportFormat::JapanPostYupri
+        | ExportFormat::ClickPost => Err(AppError::invalid(
             "format",
             "carrier layouts need the shipper settings: use App::export_shipping",
         )),

@@ -1,15 +1,20 @@
 //! Tracking numbers back from the carrier: B2's issued-data file (伝票番号 in column 4, our key in
 //! column 1), e飛伝's re-export (お問い合せ送り状No. in column 62, our key in column 10), or a generic
-//! `shipment_id,carrier,tracking_number[,shipped_at]` CSV. Shift_JIS or UTF-8.
+//! `shipment_id,carrier,tracking_number[,shipped_at]` CSV, or ゆうプリR's 発送履歴 (which also says
+//! when a parcel was delivered). Shift_JIS or UTF-8.
 
 use crate::FormatError;
 use crate::sjis::decode_text;
+use crate::yupri::parse_yupri_history;
+use jiff::civil::Date;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrackingFormat {
     YamatoB2,
     SagawaEhiden,
     Csv,
+    /// ゆうプリR 発送履歴: お客様側管理番号, お問い合わせ番号, 引受日, 配送完了日.
+    JapanPostHistory,
 }
 
 impl TrackingFormat {
@@ -18,6 +23,7 @@ impl TrackingFormat {
             "yamato-b2" => Some(TrackingFormat::YamatoB2),
             "sagawa-ehiden" => Some(TrackingFormat::SagawaEhiden),
             "csv" => Some(TrackingFormat::Csv),
+            "japanpost-history" => Some(TrackingFormat::JapanPostHistory),
             _ => None,
         }
     }
@@ -28,6 +34,7 @@ impl TrackingFormat {
             TrackingFormat::YamatoB2 => (1, 4, "お客様管理番号"),
             TrackingFormat::SagawaEhiden => (10, 62, "お客様管理番号"),
             TrackingFormat::Csv => (1, 3, "shipment_id"),
+            TrackingFormat::JapanPostHistory => (1, 2, "お客様側管理番号"),
         }
     }
 }
@@ -44,6 +51,10 @@ pub struct TrackingRow {
     pub tracking_number: String,
     /// RFC 3339, generic CSV only.
     pub shipped_at: Option<String>,
+    /// The day the carrier accepted the parcel (ゆうプリR 発送履歴 only).
+    pub accepted_on: Option<Date>,
+    /// The day the parcel was delivered (ゆうプリR 発送履歴 only).
+    pub delivered_on: Option<Date>,
     pub error: Option<String>,
 }
 
@@ -52,6 +63,21 @@ pub fn parse_tracking(
     format: TrackingFormat,
     bytes: &[u8],
 ) -> Result<Vec<TrackingRow>, FormatError> {
+    if format == TrackingFormat::JapanPostHistory {
+        return Ok(parse_yupri_history(bytes)?
+            .into_iter()
+            .map(|h| TrackingRow {
+                row: h.row,
+                key: h.key,
+                carrier: None,
+                tracking_number: h.tracking_number,
+                shipped_at: None,
+                accepted_on: h.accepted_on,
+                delivered_on: h.delivered_on,
+                error: h.error,
+            })
+            .collect());
+    }
     let text = decode_text(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)

@@ -40,8 +40,9 @@ pub fn without_carriers(p: &Path) -> anyhow::Result<Serialized<figment::value::D
 /// `juchu import tracking FILE --format yamato-b2|sagawa-ehiden|csv`: ships every row through the
 /// normal flow with a progress bar, then prints the rows that were not shipped and a summary.
 pub async fn import_tracking(app: &App, file: &Path, format: &str) -> anyhow::Result<()> {
-    let format = TrackingFormat::parse(format)
-        .with_context(|| format!("--format `{format}`: use yamato-b2, sagawa-ehiden or csv"))?;
+    let format = TrackingFormat::parse(format).with_context(|| {
+        format!("--format `{format}`: use yamato-b2, sagawa-ehiden, japanpost-history or csv")
+    })?;
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let bar = ProgressBar::new(0);
     bar.set_style(

@@ -98,7 +98,7 @@ enum ImportCommand {
     /// Tracking numbers from a carrier file; each row ships its shipment (re-importing changes nothing).
     Tracking {
         file: PathBuf,
-        /// yamato-b2 (B2 issued data), sagawa-ehiden (e飛伝 re-export) or csv
+        /// yamato-b2 (B2 issued data), sagawa-ehiden (e飛伝 re-export), japanpost-history (ゆうプリR 発送履歴; also records deliveries) or csv
         /// (`shipment_id,carrier,tracking_number[,shipped_at]`).
         #[arg(long)]
         format: String,

@@ -29,12 +29,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Deserialize, IntoParams)]
 struct ImportParams {
-    /// yamato-b2 | sagawa-ehiden | csv
+    /// yamato-b2 | sagawa-ehiden | japanpost-history | csv
     format: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/shipments/tracking-import", tag = "shipping", params(ImportParams),
-    request_body(content = String, description = "The file: B2 issued data, e飛伝 re-export or `shipment_id,carrier,tracking_number[,shipped_at]`; Shift_JIS or UTF-8", content_type = "text/csv"),
+    request_body(content = String, description = "The file: B2 issued data, e飛伝 re-export, ゆうプリR 発送履歴 (also records deliveries) or `shipment_id,carrier,tracking_number[,shipped_at]`; Shift_JIS or UTF-8", content_type = "text/csv"),
     responses((status = 200, description = "Row by row: shipped, already_shipped or error", body = TrackingImport), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 async fn tracking_import(
@@ -48,7 +48,9 @@ async fn tracking_import(
     let format = TrackingFormat::parse(name).ok_or_else(|| {
         AppError::invalid(
             "format",
-            format!("`{name}` is not available; use yamato-b2, sagawa-ehiden or csv"),
+            format!(
+                "`{name}` is not available; use yamato-b2, sagawa-ehiden, japanpost-history or csv"
+            ),
         )
     })?;
     let result = s

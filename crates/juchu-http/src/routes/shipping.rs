@@ -71,7 +71,7 @@ async fn instruct(
 
 #[derive(Debug, Deserialize, IntoParams)]
 struct ExportParams {
-    /// json | csv | yamato-b2 | sagawa-ehiden (the last two in Shift_JIS)
+    /// json | csv | yamato-b2 | sagawa-ehiden | japanpost-yupri | clickpost (the carrier layouts in Shift_JIS)
     format: Option<String>,
 }
 

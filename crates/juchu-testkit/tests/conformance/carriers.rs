@@ -11,14 +11,14 @@ juchu_testkit::on_both_backends!(
     webhook_duplicates_and_out_of_order_events,
 );
 
-struct Shop {
-    t: TestApp,
-    operator: String,
-    warehouse: String,
-    storefront: String,
+pub(crate) struct Shop {
+    pub t: TestApp,
+    pub operator: String,
+    pub warehouse: String,
+    pub storefront: String,
 }
 
-async fn shop(b: Backend) -> Shop {
+pub(crate) async fn shop(b: Backend) -> Shop {
     let t = TestApp::spawn(b).await;
     let operator = t.api.key(&t.admin, "operator").await;
     let warehouse = t.api.key(&t.admin, "warehouse").await;
@@ -40,13 +40,16 @@ async fn shop(b: Backend) -> Shop {
 }
 
 /// A 12-digit number whose last digit is the mod-7 check digit of the first eleven.
-fn tracking(body: u64) -> String {
+pub(crate) fn tracking(body: u64) -> String {
     format!("{body:011}{}", body % 7)
 }
 
 /// Places orders (external id, payment method), waits until allocated, instructs them in one batch.
 /// Returns the batch id and, per order, (order id, shipment id).
-async fn instructed(s: &Shop, orders: &[(&str, &str)]) -> (String, Vec<(String, String)>) {
+pub(crate) async fn instructed(
+    s: &Shop,
+    orders: &[(&str, &str)],
+) -> (String, Vec<(String, String)>) {
     let api = &s.t.api;
     let mut ids = Vec::new();
     for (ext, method) in orders {
@@ -82,7 +85,7 @@ async fn instructed(s: &Shop, orders: &[(&str, &str)]) -> (String, Vec<(String, 
 }
 
 /// The bytes of an export and its content type.
-async fn export(s: &Shop, batch: &str, format: &str) -> (Vec<u8>, String) {
+pub(crate) async fn export(s: &Shop, batch: &str, format: &str) -> (Vec<u8>, String) {
     let r =
         s.t.api
             .http
@@ -100,7 +103,7 @@ async fn export(s: &Shop, batch: &str, format: &str) -> (Vec<u8>, String) {
 }
 
 /// Rows of a file we wrote (every field quoted, no quotes inside), header included.
-fn rows_of(bytes: &[u8]) -> Vec<Vec<String>> {
+pub(crate) fn rows_of(bytes: &[u8]) -> Vec<Vec<String>> {
     let text = juchu_formats::decode_text(bytes).unwrap();
     assert!(text.ends_with("\r\n"));
     text.split("\r\n")
@@ -117,7 +120,7 @@ fn rows_of(bytes: &[u8]) -> Vec<Vec<String>> {
 }
 
 /// A file as a carrier writes it: quoted fields, CRLF, Shift_JIS.
-fn sjis_file(rows: &[Vec<String>]) -> Vec<u8> {
+pub(crate) fn sjis_file(rows: &[Vec<String>]) -> Vec<u8> {
     let text: String = rows
         .iter()
         .map(|r| format!("\"{}\"\r\n", r.join("\",\"")))
@@ -125,7 +128,7 @@ fn sjis_file(rows: &[Vec<String>]) -> Vec<u8> {
     juchu_formats::encode_cp932(&text).unwrap()
 }
 
-async fn import(s: &Shop, format: &str, body: Vec<u8>) -> Value {
+pub(crate) async fn import(s: &Shop, format: &str, body: Vec<u8>) -> Value {
     let r =
         s.t.api
             .http
@@ -143,7 +146,7 @@ async fn import(s: &Shop, format: &str, body: Vec<u8>) -> Value {
     r.json().await.unwrap()
 }
 
-fn results(v: &Value) -> Vec<String> {
+pub(crate) fn results(v: &Value) -> Vec<String> {
     v["rows"]
         .as_array()
         .unwrap()

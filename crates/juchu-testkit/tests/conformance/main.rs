@@ -10,6 +10,7 @@ mod concurrency;
 mod demo;
 mod errors;
 mod flow;
+mod japanpost;
 mod jobs;
 mod modify;
 mod purchasing;
