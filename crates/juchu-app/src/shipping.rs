@@ -4,9 +4,10 @@ use crate::orders::{order_change, order_job};
 use crate::{App, AppError};
 use jiff::Timestamp;
 use juchu_domain::carrier::{Carrier, validate_tracking_number};
+use juchu_domain::delivery::DeliveryCorrection;
 use juchu_domain::shipment::ShipmentLine;
 use juchu_domain::{Actor, BatchId, Order, OrderId, OrderStatus, ShipmentId};
-use juchu_store::{BatchRecord, StoreError};
+use juchu_store::{BatchRecord, NewJob, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -193,17 +194,17 @@ impl App {
         let order = self
             .change_order(order_id, if_match, actor, |o, app| {
                 let now = app.now();
-                Ok((
-                    o.ship(
-                        id,
-                        carrier,
-                        tracking.clone(),
-                        shipped_at.unwrap_or(now),
-                        actor,
-                        now,
-                    )?,
-                    crate::drop_ship::sync_jobs(app, o),
-                ))
+                let fx = o.ship(
+                    id,
+                    carrier,
+                    tracking.clone(),
+                    shipped_at.unwrap_or(now),
+                    actor,
+                    now,
+                )?;
+                let mut jobs = crate::drop_ship::sync_jobs(app, o);
+                jobs.extend(deem_delivered_job(app, o.id, id, shipped_at.unwrap_or(now)));
+                Ok((fx, jobs))
             })
             .await?;
         metrics::counter!("juchu_shipments_shipped_total").increment(1);
@@ -222,19 +223,35 @@ impl App {
         self.change_order(order_id, if_match, actor, |o, app| {
             let now = app.now();
             let fx = o.deliver(id, delivered_at.unwrap_or(now), actor, now)?;
-            // Revenue is recognised on delivery (the default policy).
-            let jobs = if o.status == OrderStatus::Delivered {
-                let mut job = order_job(app, "order.recognize", o.id);
-                let days = i64::from(app.policies.recognition_delay_days);
-                let at = delivered_at.unwrap_or(now);
-                job.available_at = at
-                    .checked_add(jiff::SignedDuration::from_hours(24 * days))
-                    .unwrap_or(at);
-                vec![job]
-            } else {
-                vec![]
+            Ok((fx, recognition_jobs(app, o, delivered_at.unwrap_or(now))))
+        })
+        .await
+    }
+
+    /// An operator corrects a delivery record (a missing or wrong delivery, or one that did not
+    /// happen), with a reason kept in the order's events.
+    pub async fn correct_delivery(
+        &self,
+        id: ShipmentId,
+        correction: DeliveryCorrection,
+        reason: &str,
+        if_match: Option<i64>,
+        actor: &Actor,
+    ) -> Result<Order, AppError> {
+        if reason.trim().is_empty() {
+            return Err(AppError::invalid(
+                "reason",
+                "say why the delivery record is corrected",
+            ));
+        }
+        let order_id = self.shipment_order(id).await?;
+        self.change_order(order_id, if_match, actor, |o, app| {
+            let fx = o.correct_delivery(id, correction.clone(), reason, actor, app.now())?;
+            let at = match correction {
+                DeliveryCorrection::DeliveredAt(t) => t,
+                DeliveryCorrection::NotDelivered => app.now(),
             };
-            Ok((fx, jobs))
+            Ok((fx, recognition_jobs(app, o, at)))
         })
         .await
     }
@@ -252,4 +269,38 @@ impl App {
         let orders = self.store.batch_orders(id).await?;
         Ok((batch, orders))
     }
+}
+
+/// Revenue is recognised on delivery (the default policy), `recognition_delay_days` after it.
+pub(crate) fn recognition_jobs(app: &App, o: &Order, delivered_at: Timestamp) -> Vec<NewJob> {
+    if o.status != OrderStatus::Delivered {
+        return vec![];
+    }
+    let mut job = order_job(app, "order.recognize", o.id);
+    let days = i64::from(app.policies.recognition_delay_days);
+    job.available_at = delivered_at
+        .checked_add(jiff::SignedDuration::from_hours(24 * days))
+        .unwrap_or(delivered_at);
+    vec![job]
+}
+
+/// みなし着荷: the job that deems the shipment delivered `deemed_delivery_days` after shipping.
+fn deem_delivered_job(
+    app: &App,
+    order: OrderId,
+    shipment: ShipmentId,
+    shipped_at: Timestamp,
+) -> Option<NewJob> {
+    let days = app.policies.deemed_delivery_days;
+    if days <= 0 {
+        return None;
+    }
+    Some(NewJob {
+        kind: "shipment.deem_delivered".into(),
+        payload: serde_json::json!({"order_id": order, "shipment_id": shipment}),
+        available_at: shipped_at
+            .checked_add(jiff::SignedDuration::from_hours(24 * i64::from(days)))
+            .unwrap_or(shipped_at),
+        dedupe_key: Some(format!("shipment.deem_delivered:{shipment}")),
+    })
 }

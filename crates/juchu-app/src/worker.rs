@@ -165,6 +165,7 @@ impl Worker {
                 self.app.sync_drop_ship(order_id(job)?).await?;
                 self.complete(job).await
             }
+            "shipment.deem_delivered" => self.deem_delivered(job).await,
             "bank.remind" | "bank.expire" => {
                 self.app.bank_deadline(&job.kind, order_id(job)?).await?;
                 self.complete(job).await
@@ -234,6 +235,22 @@ impl Worker {
             };
             jobs.extend(crate::bank::deadline_jobs(app, o));
             Ok((fx, jobs))
+        })
+        .await
+    }
+
+    /// みなし着荷: no delivery event arrived within the policy's days.
+    async fn deem_delivered(&self, job: &Job) -> Result<(), AppError> {
+        let shipment: juchu_domain::ShipmentId = job
+            .payload
+            .get("shipment_id")
+            .cloned()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .ok_or_else(|| AppError::invalid("payload", "shipment_id is missing"))?;
+        self.order_step(job, |o, app, actor| {
+            let now = app.now();
+            let fx = o.deem_delivered(shipment, app.policies.deemed_delivery_days, actor, now)?;
+            Ok((fx, crate::shipping::recognition_jobs(app, o, now)))
         })
         .await
     }

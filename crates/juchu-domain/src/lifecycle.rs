@@ -24,13 +24,19 @@ pub struct Effects {
 }
 
 impl Effects {
-    fn event(&mut self, kind: &str, actor: &Actor, at: Timestamp, data: serde_json::Value) {
+    pub(crate) fn event(
+        &mut self,
+        kind: &str,
+        actor: &Actor,
+        at: Timestamp,
+        data: serde_json::Value,
+    ) {
         self.events.push(Event::new(kind, actor, at, data));
     }
 }
 
 impl Order {
-    fn refuse(&self, to: OrderStatus, why: impl Into<String>) -> DomainError {
+    pub(crate) fn refuse(&self, to: OrderStatus, why: impl Into<String>) -> DomainError {
         DomainError::InvalidTransition {
             from: self.status,
             to,
@@ -509,7 +515,7 @@ impl Order {
         Ok(fx)
     }
 
-    fn shipment_index(&self, id: ShipmentId) -> Result<usize, DomainError> {
+    pub(crate) fn shipment_index(&self, id: ShipmentId) -> Result<usize, DomainError> {
         self.shipments
             .iter()
             .position(|s| s.id == id)

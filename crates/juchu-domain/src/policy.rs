@@ -23,6 +23,9 @@ pub struct Policies {
     pub bank: crate::bank::BankPolicy,
     /// Revenue is recognised this many days after delivery (0: at delivery).
     pub recognition_delay_days: i32,
+    /// A shipment with no delivery event this many days after shipping is deemed delivered
+    /// (みなし着荷); 0 turns it off.
+    pub deemed_delivery_days: i32,
     /// Purchase orders for shortages: `immediate` (sent at once) or `batched` (collected per
     /// supplier in a draft and sent at `purchase_order_times`).
     pub purchase_orders: crate::purchasing::PurchaseOrderMode,
@@ -52,6 +55,7 @@ impl Default for Policies {
             allocate_before_payment: true,
             bank: crate::bank::BankPolicy::default(),
             recognition_delay_days: 0,
+            deemed_delivery_days: 14,
             purchase_orders: crate::purchasing::PurchaseOrderMode::Immediate,
             purchase_order_times: vec![
                 jiff::civil::time(10, 0, 0, 0),

@@ -59,6 +59,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::bank::router())
         .merge(routes::review::router())
         .merge(routes::modify::router())
+        .merge(routes::delivery::router())
 }
 
 /// The whole HTTP surface for one app.

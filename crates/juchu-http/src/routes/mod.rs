@@ -1,5 +1,6 @@
 pub mod bank;
 pub mod carriers;
+pub mod delivery;
 pub mod master;
 pub mod modify;
 pub mod orders;

@@ -19,7 +19,11 @@ pub(crate) struct Shop {
 }
 
 pub(crate) async fn shop(b: Backend) -> Shop {
-    let t = TestApp::spawn(b).await;
+    shop_on(TestApp::spawn(b).await).await
+}
+
+/// The shop's keys, warehouse and stock on an app already started (e.g. with a clock).
+pub(crate) async fn shop_on(t: TestApp) -> Shop {
     let operator = t.api.key(&t.admin, "operator").await;
     let warehouse = t.api.key(&t.admin, "warehouse").await;
     let storefront = t.api.key(&t.admin, "storefront").await;

@@ -7,6 +7,7 @@ mod allocation;
 mod bank;
 mod carriers;
 mod concurrency;
+mod delivery;
 mod demo;
 mod errors;
 mod flow;
