@@ -16,6 +16,7 @@ mod payments;
 mod po_export;
 mod purchasing;
 mod replenish;
+mod returns;
 pub mod review;
 mod shipping;
 mod split;

@@ -64,3 +64,7 @@ uuid_id!(
     /// A purchase order (発注) to a supplier.
     PurchaseOrderId
 );
+uuid_id!(
+    /// A return (返品) of some shipped goods.
+    ReturnId
+);

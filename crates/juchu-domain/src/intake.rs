@@ -357,6 +357,7 @@ pub fn build_order(
         allocations: Vec::new(),
         shipments: Vec::new(),
         points: Points::default(),
+        returns: Vec::new(),
         created_at: now,
         updated_at: now,
     })

@@ -40,6 +40,9 @@ pub struct Order {
     pub allocations: Vec<Allocation>,
     pub shipments: Vec<Shipment>,
     pub points: Points,
+    /// Returns (返品) of shipped goods, in the order they were requested.
+    #[serde(default)]
+    pub returns: Vec<crate::returns::Return>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]

@@ -245,6 +245,7 @@ impl Order {
             allocations: new_allocs,
             shipments: Vec::new(),
             points: Points::default(),
+            returns: Vec::new(),
             created_at: at,
             updated_at: at,
             ..self.clone()

@@ -48,6 +48,8 @@ pub mod roles {
     pub const ORDER_REVIEW: &[Role] = &[Operator];
     pub const PAYMENT_CONFIRM: &[Role] = &[Operator, Accounting];
     pub const SHIPPING: &[Role] = &[Operator, Warehouse];
+    /// Announcing a return: the shop, the customer's storefront, or the warehouse that got it.
+    pub const RETURN_REQUEST: &[Role] = &[Operator, Storefront, Warehouse];
     pub const ADMIN: &[Role] = &[];
     pub const MONITOR: &[Role] = &[Operator];
 }

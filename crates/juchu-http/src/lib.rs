@@ -60,6 +60,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::review::router())
         .merge(routes::modify::router())
         .merge(routes::delivery::router())
+        .merge(routes::returns::router())
 }
 
 /// The whole HTTP surface for one app.

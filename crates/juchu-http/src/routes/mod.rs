@@ -5,6 +5,7 @@ pub mod master;
 pub mod modify;
 pub mod orders;
 pub mod purchasing;
+pub mod returns;
 pub mod review;
 pub mod shipping;
 pub mod split;

@@ -16,5 +16,6 @@ mod jobs;
 mod modify;
 mod purchasing;
 mod queries;
+mod returns;
 mod review;
 mod split;

@@ -1,0 +1,89 @@
+//! 返品: return requests and their receipt (restock or dispose, refund, points), through the same
+//! single-transaction order change as every other action.
+
+use crate::master::stock_arrived_job;
+use crate::{App, AppError};
+use juchu_domain::returns::ReturnRequestLine;
+use juchu_domain::{Actor, Money, Order, OrderId, ReturnId};
+
+impl App {
+    /// Announces a return; with `received` the warehouse already has the goods, and it is received
+    /// in the same change.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn request_return(
+        &self,
+        id: OrderId,
+        lines: &[ReturnRequestLine],
+        reason: &str,
+        refund_amount: Option<Money>,
+        received: bool,
+        if_match: Option<i64>,
+        actor: &Actor,
+    ) -> Result<(Order, ReturnId), AppError> {
+        self.check_return_warehouses(lines).await?;
+        let created = std::sync::Mutex::new(None);
+        let order = self
+            .change_order(id, if_match, actor, |o, app| {
+                let now = app.now();
+                let (rid, mut fx) = o.request_return(lines, reason, refund_amount, actor, now)?;
+                if let Ok(mut c) = created.lock() {
+                    *c = Some(rid);
+                }
+                let mut jobs = vec![];
+                if received {
+                    let more = o.receive_return(rid, actor, now)?;
+                    if !more.stock.is_empty() {
+                        jobs.push(stock_arrived_job(app));
+                    }
+                    fx.events.extend(more.events);
+                    fx.stock.extend(more.stock);
+                }
+                Ok((fx, jobs))
+            })
+            .await?;
+        let rid = created
+            .lock()
+            .ok()
+            .and_then(|c| *c)
+            .ok_or_else(|| AppError::invalid("lines", "the return was not recorded"))?;
+        Ok((order, rid))
+    }
+
+    /// The warehouse received a requested return.
+    pub async fn receive_return(
+        &self,
+        id: OrderId,
+        rid: ReturnId,
+        if_match: Option<i64>,
+        actor: &Actor,
+    ) -> Result<Order, AppError> {
+        self.change_order(id, if_match, actor, |o, app| {
+            let fx = o.receive_return(rid, actor, app.now())?;
+            let jobs = if fx.stock.is_empty() {
+                vec![]
+            } else {
+                vec![stock_arrived_job(app)]
+            };
+            Ok((fx, jobs))
+        })
+        .await
+    }
+
+    async fn check_return_warehouses(&self, lines: &[ReturnRequestLine]) -> Result<(), AppError> {
+        if lines.iter().all(|l| l.warehouse.is_none()) {
+            return Ok(());
+        }
+        let known = self.list_warehouses().await?;
+        for (i, l) in lines.iter().enumerate() {
+            if let Some(w) = &l.warehouse
+                && !known.iter().any(|k| &k.code == w)
+            {
+                return Err(AppError::invalid(
+                    &format!("lines[{i}].warehouse"),
+                    format!("no warehouse `{w}`"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
