@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use juchu_domain::carrier::{Carrier, validate_tracking_number};
 use juchu_domain::delivery::DeliveryCorrection;
 use juchu_domain::shipment::ShipmentLine;
+use juchu_domain::split::Prefer;
 use juchu_domain::{Actor, BatchId, Order, OrderId, OrderStatus, ShipmentId};
 use juchu_store::{BatchRecord, NewJob, StoreError};
 use serde::Serialize;
@@ -74,7 +75,9 @@ impl App {
             }
             Some(ids) => (ids.to_vec(), true),
             None => (
-                self.store.allocated_orders(warehouse, MAX_PER_CALL).await?,
+                self.store
+                    .allocated_orders(warehouse, self.policies.partial_shipments, MAX_PER_CALL)
+                    .await?,
                 false,
             ),
         };
@@ -91,6 +94,26 @@ impl App {
                 });
                 continue;
             };
+            // 分納: when policy allows, the allocated part becomes its own order and ships now.
+            if self.policies.partial_shipments
+                && order.status == OrderStatus::PartiallyAllocated
+                && order.holds.is_empty()
+                && order.payment.allows_shipping()
+            {
+                match self
+                    .split_order(id, &[], Prefer::Allocated, None, actor)
+                    .await
+                {
+                    Ok((_, part)) => order = part,
+                    Err(e) => {
+                        skipped.push(SkippedOrder {
+                            order_id: id.to_string(),
+                            reason: format!("partial shipment: {e}"),
+                        });
+                        continue;
+                    }
+                }
+            }
             if let Some(w) = warehouse
                 && !order.allocations.iter().any(|a| a.warehouse == w)
             {

@@ -26,6 +26,9 @@ pub struct Policies {
     /// A shipment with no delivery event this many days after shipping is deemed delivered
     /// (みなし着荷); 0 turns it off.
     pub deemed_delivery_days: i32,
+    /// 分納: instructing ships the allocated part of a partially allocated order, split off into
+    /// its own order (the rest waits for stock); off, only fully allocated orders are instructed.
+    pub partial_shipments: bool,
     /// Purchase orders for shortages: `immediate` (sent at once) or `batched` (collected per
     /// supplier in a draft and sent at `purchase_order_times`).
     pub purchase_orders: crate::purchasing::PurchaseOrderMode,
@@ -56,6 +59,7 @@ impl Default for Policies {
             bank: crate::bank::BankPolicy::default(),
             recognition_delay_days: 0,
             deemed_delivery_days: 14,
+            partial_shipments: false,
             purchase_orders: crate::purchasing::PurchaseOrderMode::Immediate,
             purchase_order_times: vec![
                 jiff::civil::time(10, 0, 0, 0),

@@ -125,16 +125,18 @@ impl PostgresStore {
     pub(crate) async fn allocated_orders_impl(
         &self,
         warehouse: Option<&str>,
+        include_partial: bool,
         limit: i64,
     ) -> Result<Vec<OrderId>> {
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT o.id FROM orders o
-             WHERE o.status = 'allocated' AND NOT o.on_hold
+             WHERE (o.status = 'allocated' OR ($3 AND o.status = 'partially_allocated')) AND NOT o.on_hold
                AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM allocations a WHERE a.order_id = o.id AND a.warehouse = $1))
              ORDER BY o.priority, o.ordered_at, o.number LIMIT $2",
         )
         .bind(warehouse)
         .bind(limit)
+        .bind(include_partial)
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;

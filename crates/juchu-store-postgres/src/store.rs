@@ -75,8 +75,14 @@ impl Store for PostgresStore {
     async fn waiting_orders(&self, limit: i64) -> Result<Vec<OrderId>> {
         self.waiting_orders_impl(limit).await
     }
-    async fn allocated_orders(&self, warehouse: Option<&str>, limit: i64) -> Result<Vec<OrderId>> {
-        self.allocated_orders_impl(warehouse, limit).await
+    async fn allocated_orders(
+        &self,
+        warehouse: Option<&str>,
+        include_partial: bool,
+        limit: i64,
+    ) -> Result<Vec<OrderId>> {
+        self.allocated_orders_impl(warehouse, include_partial, limit)
+            .await
     }
     async fn batch(&self, id: BatchId) -> Result<Option<BatchRecord>> {
         self.batch_impl(id).await

@@ -131,16 +131,18 @@ impl SqliteStore {
     pub(crate) async fn allocated_orders_impl(
         &self,
         warehouse: Option<&str>,
+        include_partial: bool,
         limit: i64,
     ) -> Result<Vec<OrderId>> {
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT o.id FROM orders o
-             WHERE o.status = 'allocated' AND o.on_hold = 0
+             WHERE (o.status = 'allocated' OR (?3 AND o.status = 'partially_allocated')) AND o.on_hold = 0
                AND (?1 IS NULL OR EXISTS (SELECT 1 FROM allocations a WHERE a.order_id = o.id AND a.warehouse = ?1))
              ORDER BY o.priority, o.ordered_at, o.number LIMIT ?2",
         )
         .bind(warehouse)
         .bind(limit)
+        .bind(include_partial)
         .fetch_all(&self.read)
         .await
         .map_err(db_err)?;

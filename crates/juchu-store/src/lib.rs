@@ -65,7 +65,14 @@ pub trait Store: CarrierStore + BankStore + ReviewStore + Send + Sync + 'static 
     /// Orders waiting for stock with no holds, first come first served (priority, then ordered_at).
     async fn waiting_orders(&self, limit: i64) -> Result<Vec<OrderId>>;
     /// Allocated, hold-free orders, optionally only those with stock in one warehouse.
-    async fn allocated_orders(&self, warehouse: Option<&str>, limit: i64) -> Result<Vec<OrderId>>;
+    /// Hold-free orders ready to instruct, by priority and age: `allocated` ones, and with
+    /// `include_partial` also `partially_allocated` ones (分納).
+    async fn allocated_orders(
+        &self,
+        warehouse: Option<&str>,
+        include_partial: bool,
+        limit: i64,
+    ) -> Result<Vec<OrderId>>;
     async fn batch(&self, id: juchu_domain::BatchId) -> Result<Option<BatchRecord>>;
     /// Orders with a shipment in a batch.
     async fn batch_orders(&self, id: juchu_domain::BatchId) -> Result<Vec<Order>>;

@@ -14,6 +14,7 @@ mod flow;
 mod japanpost;
 mod jobs;
 mod modify;
+mod partial_shipment;
 mod purchasing;
 mod queries;
 mod returns;
