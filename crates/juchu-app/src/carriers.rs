@@ -92,18 +92,26 @@ fn cod_tax(o: &Order, amount: i64) -> i64 {
     }
 }
 
+/// The names of the items in a shipment.
+fn item_names(o: &Order, s: &Shipment) -> Vec<String> {
+    s.lines
+        .iter()
+        .filter_map(|l| o.line(l.line_id).map(|x| x.name.clone()))
+        .collect()
+}
+
+/// 品名 for a label: the first item, and how many more (`タオル 他2点`).
+fn describe(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} 他{}点", rest.len()),
+    }
+}
+
 fn label_row(o: &Order, s: &Shipment, ship_date: Date) -> LabelRow {
     let a = &o.shipping_address;
-    let names: Vec<&str> = s
-        .lines
-        .iter()
-        .filter_map(|l| o.line(l.line_id).map(|x| x.name.as_str()))
-        .collect();
-    let item_name = match names.as_slice() {
-        [] => String::new(),
-        [one] => (*one).to_owned(),
-        [first, rest @ ..] => format!("{first} 他{}点", rest.len()),
-    };
+    let item_name = describe(&item_names(o, s));
     let d = o.delivery.clone().unwrap_or_default();
     LabelRow {
         key: shipment_key(s.id),
@@ -156,15 +164,28 @@ impl App {
             },
         };
         let today = today_jst(self);
+        let live: Vec<(&Order, &Shipment)> = orders
+            .iter()
+            .flat_map(|o| o.shipments.iter().map(move |s| (o, s)))
+            .filter(|(_, s)| s.batch_id == Some(id) && s.status != ShipmentStatus::Cancelled)
+            .collect();
+        // 同梱: one label per parcel, naming the items of every order packed into it.
+        let mut packed: std::collections::BTreeMap<ShipmentId, Vec<String>> = Default::default();
+        for (o, s) in live.iter().filter(|(_, s)| s.combined_into.is_some()) {
+            packed
+                .entry(s.parcel())
+                .or_default()
+                .extend(item_names(o, s));
+        }
         let mut rows = Vec::new();
-        for o in &orders {
-            for s in o
-                .shipments
-                .iter()
-                .filter(|s| s.batch_id == Some(id) && s.status != ShipmentStatus::Cancelled)
-            {
-                rows.push(label_row(o, s, today));
+        for (o, s) in live.iter().filter(|(_, s)| s.combined_into.is_none()) {
+            let mut row = label_row(o, s, today);
+            if let Some(more) = packed.get(&s.id) {
+                let mut names = item_names(o, s);
+                names.extend(more.iter().cloned());
+                row.item_name = describe(&names);
             }
+            rows.push(row);
         }
         Ok(write(&self.carriers, &rows)?)
     }

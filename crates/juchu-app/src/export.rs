@@ -54,7 +54,7 @@ impl ExportFormat {
     }
 }
 
-const CSV_HEADER: [&str; 19] = [
+const CSV_HEADER: [&str; 20] = [
     "batch_id",
     "warehouse",
     "shipment_id",
@@ -74,6 +74,7 @@ const CSV_HEADER: [&str; 19] = [
     "sku",
     "name",
     "quantity",
+    "parcel_id",
 ];
 
 /// The shipments of `batch`, with what a warehouse needs to pick, pack and label them.
@@ -106,7 +107,7 @@ pub fn export_batch(
                 .map(|(o, s)| {
                     json!({
                         "shipment_id": s.id, "order_id": o.id, "order_number": o.number, "external_id": o.external_id,
-                        "status": s.status, "ship_to": o.shipping_address, "delivery": o.delivery, "notes": o.notes,
+                        "status": s.status, "parcel_id": s.parcel(), "ship_to": o.shipping_address, "delivery": o.delivery, "notes": o.notes,
                         "payment_method": o.payment.method, "cod_amount": cod(o, s.amount),
                         "lines": s.lines.iter().map(|l| json!({
                             "line_id": l.line_id, "sku": l.sku, "quantity": l.quantity,
@@ -148,6 +149,7 @@ pub fn export_batch(
                             .map(|x| x.name.clone())
                             .unwrap_or_default(),
                         l.quantity.to_string(),
+                        s.parcel().to_string(),
                     ])
                     .map_err(fail)?;
                 }

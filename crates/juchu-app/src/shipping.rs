@@ -4,6 +4,7 @@ use crate::orders::{order_change, order_job};
 use crate::{App, AppError};
 use jiff::Timestamp;
 use juchu_domain::carrier::{Carrier, validate_tracking_number};
+use juchu_domain::combine::parcel_key;
 use juchu_domain::delivery::DeliveryCorrection;
 use juchu_domain::shipment::ShipmentLine;
 use juchu_domain::split::Prefer;
@@ -33,6 +34,8 @@ pub struct InstructedShipment {
     pub order_id: OrderId,
     pub order_number: i64,
     pub lines: Vec<ShipmentLine>,
+    /// 同梱: the parcel (shipment id) this shipment is packed into; its own id when alone.
+    pub parcel_id: ShipmentId,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -86,6 +89,7 @@ impl App {
         let mut stored: Vec<BatchId> = Vec::new();
         let mut result: BTreeMap<BatchId, InstructedBatch> = BTreeMap::new();
         let mut skipped = Vec::new();
+        let mut instructed: Vec<Order> = Vec::new();
         for id in candidates {
             let Some(mut order) = self.store.get_order(id).await? else {
                 skipped.push(SkippedOrder {
@@ -185,13 +189,76 @@ impl App {
                         order_id: order.id,
                         order_number: order.number,
                         lines: s.lines.clone(),
+                        parcel_id: s.id,
                     });
+            }
+            if self.policies.combine_shipments {
+                instructed.push(order);
+            }
+        }
+        let parcels = self.combine_parcels(&instructed, actor).await;
+        for b in result.values_mut() {
+            for s in &mut b.shipments {
+                if let Some(lead) = parcels.get(&s.id) {
+                    s.parcel_id = *lead;
+                }
             }
         }
         Ok(InstructionResult {
             batches: result.into_values().collect(),
             skipped,
         })
+    }
+
+    /// 同梱: packs shipments of the same customer, address, warehouse and batch into the first one's
+    /// parcel. Returns member → parcel. Each order commits on its own, the parcel's order first; a
+    /// shipment that could not join simply ships on its own.
+    async fn combine_parcels(
+        &self,
+        orders: &[Order],
+        actor: &Actor,
+    ) -> BTreeMap<ShipmentId, ShipmentId> {
+        let mut groups: BTreeMap<String, Vec<(OrderId, ShipmentId)>> = BTreeMap::new();
+        for o in orders {
+            for s in &o.shipments {
+                if let Some(key) = parcel_key(o, s) {
+                    groups.entry(key).or_default().push((o.id, s.id));
+                }
+            }
+        }
+        let mut joined = BTreeMap::new();
+        for members in groups.into_values().filter(|g| g.len() > 1) {
+            let (lead_order, lead) = members[0];
+            let rest = &members[1..];
+            let led = self
+                .change_order(lead_order, None, actor, |o, app| {
+                    Ok((o.lead_parcel(lead, rest, actor, app.now())?, vec![]))
+                })
+                .await;
+            if let Err(e) = led {
+                tracing::warn!(order = %lead_order, error = %e, "同梱: the parcel could not take others in");
+                continue;
+            }
+            for (order, shipment) in rest {
+                let r = self
+                    .change_order(*order, None, actor, |o, app| {
+                        Ok((
+                            o.join_parcel(*shipment, lead_order, lead, actor, app.now())?,
+                            vec![],
+                        ))
+                    })
+                    .await;
+                match r {
+                    Ok(_) => {
+                        joined.insert(*shipment, lead);
+                    }
+                    Err(e) => {
+                        tracing::warn!(order = %order, error = %e, "同梱: the shipment could not join its parcel");
+                    }
+                }
+            }
+        }
+        joined
     }
 
     async fn shipment_order(&self, id: ShipmentId) -> Result<OrderId, AppError> {
@@ -201,8 +268,33 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("shipment {id}")))
     }
 
-    /// 出荷済: the warehouse shipped a shipment with this carrier and tracking number.
+    /// 出荷済: the warehouse shipped a shipment with this carrier and tracking number. The other
+    /// orders' shipments packed into its parcel (同梱) ship with it, under the same number.
     pub async fn ship(
+        &self,
+        id: ShipmentId,
+        carrier: Carrier,
+        tracking_number: &str,
+        shipped_at: Option<Timestamp>,
+        if_match: Option<i64>,
+        actor: &Actor,
+    ) -> Result<Order, AppError> {
+        let order = self
+            .ship_one(id, carrier, tracking_number, shipped_at, if_match, actor)
+            .await?;
+        let members = parcel_members(&order, id);
+        for m in members {
+            if let Err(e) = self
+                .ship_one(m, carrier, tracking_number, shipped_at, None, actor)
+                .await
+            {
+                tracing::warn!(shipment = %m, parcel = %id, error = %e, "同梱: a packed shipment did not ship with its parcel");
+            }
+        }
+        Ok(order)
+    }
+
+    async fn ship_one(
         &self,
         id: ShipmentId,
         carrier: Carrier,
@@ -234,8 +326,25 @@ impl App {
         Ok(order)
     }
 
-    /// 着荷済: a shipment was delivered (carrier event or operator record).
+    /// 着荷済: a shipment was delivered (carrier event or operator record), with the shipments
+    /// packed into its parcel (同梱).
     pub async fn deliver(
+        &self,
+        id: ShipmentId,
+        delivered_at: Option<Timestamp>,
+        if_match: Option<i64>,
+        actor: &Actor,
+    ) -> Result<Order, AppError> {
+        let order = self.deliver_one(id, delivered_at, if_match, actor).await?;
+        for m in parcel_members(&order, id) {
+            if let Err(e) = self.deliver_one(m, delivered_at, None, actor).await {
+                tracing::warn!(shipment = %m, parcel = %id, error = %e, "同梱: a packed shipment was not delivered with its parcel");
+            }
+        }
+        Ok(order)
+    }
+
+    async fn deliver_one(
         &self,
         id: ShipmentId,
         delivered_at: Option<Timestamp>,
@@ -326,4 +435,14 @@ fn deem_delivered_job(
             .unwrap_or(shipped_at),
         dedupe_key: Some(format!("shipment.deem_delivered:{shipment}")),
     })
+}
+
+/// The other orders' shipments packed into shipment `id`'s parcel.
+fn parcel_members(order: &Order, id: ShipmentId) -> Vec<ShipmentId> {
+    order
+        .shipments
+        .iter()
+        .find(|s| s.id == id)
+        .map(|s| s.combined_with.clone())
+        .unwrap_or_default()
 }

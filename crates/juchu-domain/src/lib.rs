@@ -5,6 +5,7 @@ pub mod actor;
 pub mod allocation;
 pub mod bank;
 pub mod carrier;
+pub mod combine;
 pub mod delivery;
 pub mod error;
 pub mod event;

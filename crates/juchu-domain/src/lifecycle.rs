@@ -503,6 +503,8 @@ impl Order {
                 shipped_at: None,
                 delivered_at: None,
                 lines,
+                combined_into: None,
+                combined_with: Vec::new(),
             });
         }
         let mut fx = Effects::default();

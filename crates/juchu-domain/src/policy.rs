@@ -29,6 +29,9 @@ pub struct Policies {
     /// 分納: instructing ships the allocated part of a partially allocated order, split off into
     /// its own order (the rest waits for stock); off, only fully allocated orders are instructed.
     pub partial_shipments: bool,
+    /// 同梱: orders of the same customer to the same address, instructed together from the same
+    /// warehouse, go in one parcel (cash-on-delivery orders never combine).
+    pub combine_shipments: bool,
     /// Purchase orders for shortages: `immediate` (sent at once) or `batched` (collected per
     /// supplier in a draft and sent at `purchase_order_times`).
     pub purchase_orders: crate::purchasing::PurchaseOrderMode,
@@ -60,6 +63,7 @@ impl Default for Policies {
             recognition_delay_days: 0,
             deemed_delivery_days: 14,
             partial_shipments: false,
+            combine_shipments: false,
             purchase_orders: crate::purchasing::PurchaseOrderMode::Immediate,
             purchase_order_times: vec![
                 jiff::civil::time(10, 0, 0, 0),

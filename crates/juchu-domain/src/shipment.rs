@@ -35,6 +35,20 @@ pub struct Shipment {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub delivered_at: Option<Timestamp>,
     pub lines: Vec<ShipmentLine>,
+    /// 同梱: this shipment travels inside another order's parcel (that shipment's id); it ships
+    /// and is delivered with it, under its tracking number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combined_into: Option<ShipmentId>,
+    /// 同梱: the shipments of other orders packed into this parcel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub combined_with: Vec<ShipmentId>,
+}
+
+impl Shipment {
+    /// The parcel this shipment goes in: its own, or the one it is packed into.
+    pub fn parcel(&self) -> ShipmentId {
+        self.combined_into.unwrap_or(self.id)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

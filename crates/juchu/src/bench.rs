@@ -21,6 +21,8 @@ pub enum BenchCommand {
     Intake(IntakeArgs),
     /// One SKU with little stock, many concurrent orders: exactly the stock is allocated.
     FlashSale(FlashSaleArgs),
+    /// Instruct, export B2 and import tracking for N allocated orders; seconds per step.
+    Shipping(crate::bench_shipping::ShippingArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -60,6 +62,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             Ok(())
         }
         BenchCommand::FlashSale(args) => crate::bench_flash_sale::run(&args).await,
+        BenchCommand::Shipping(args) => crate::bench_shipping::run(&args).await,
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod bench_baseline;
 pub mod bench_flash_sale;
+pub mod bench_shipping;
 pub mod bench_util;
 pub mod carriers;
 pub mod config;

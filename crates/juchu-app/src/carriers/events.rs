@@ -102,14 +102,21 @@ impl App {
                 limit: 20,
             })
             .await?;
-        let found = orders.iter().find_map(|o| {
-            o.shipments
-                .iter()
-                .find(|s| {
-                    s.carrier == Some(carrier) && s.tracking_number.as_deref() == Some(&tracking)
-                })
-                .map(|s| (o.id, s.clone()))
-        });
+        // 同梱 parcels share one number: the event goes to the parcel, which carries the others.
+        let matching = || {
+            orders.iter().flat_map(|o| {
+                o.shipments
+                    .iter()
+                    .filter(|s| {
+                        s.carrier == Some(carrier)
+                            && s.tracking_number.as_deref() == Some(&tracking)
+                    })
+                    .map(|s| (o.id, s.clone()))
+            })
+        };
+        let found = matching()
+            .find(|(_, s)| s.combined_into.is_none())
+            .or_else(|| matching().next());
         // Not recorded: the carrier retries, and the shipment may be imported meanwhile.
         let (order_id, shipment) = found.ok_or_else(|| {
             AppError::NotFound(format!(

@@ -255,7 +255,7 @@ async fn generic_csv_bad_rows_are_errors_while_others_ship(b: Backend) {
     assert_eq!(o["status"], "shipping_instructed");
 }
 
-async fn webhook(s: &Shop, token: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn webhook(s: &Shop, token: &str, body: Value) -> (u16, Value) {
     let r =
         s.t.api
             .post("/webhooks/carriers/yamato", token, &body)

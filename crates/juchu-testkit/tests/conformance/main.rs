@@ -6,6 +6,7 @@
 mod allocation;
 mod bank;
 mod carriers;
+mod combine;
 mod concurrency;
 mod delivery;
 mod demo;
