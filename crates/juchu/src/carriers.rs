@@ -65,9 +65,48 @@ pub async fn import_tracking(app: &App, file: &Path, format: &str) -> anyhow::Re
     }
     let s = &r.summary;
     println!(
-        "{} rows: {} shipped, {} already shipped, {} errors",
-        s.rows, s.shipped, s.already_shipped, s.errors
+        "{} rows: {} shipped, {} already shipped, {} delivered, {} errors",
+        s.rows, s.shipped, s.already_shipped, s.delivered, s.errors
     );
     anyhow::ensure!(s.errors == 0, "{} rows were not imported", s.errors);
     Ok(())
+}
+
+/// `juchu export shipping BATCH --format F [--output FILE]`: the warehouse or carrier file of a
+/// shipping-instruction batch, the same bytes as `GET /api/v1/shipping-instructions/{id}/export`.
+/// Writes to FILE, or to standard output. Returns the number of bytes written.
+pub async fn export_shipping(
+    app: &App,
+    batch: &str,
+    format: &str,
+    output: Option<&Path>,
+) -> anyhow::Result<usize> {
+    let id: juchu_domain::BatchId = batch
+        .parse()
+        .with_context(|| format!("`{batch}` is not a shipping-instruction id"))?;
+    let format = juchu_app::ExportFormat::parse(format).map_err(error_text)?;
+    let bytes = app.export_shipping(id, format).await.map_err(error_text)?;
+    match output {
+        Some(p) => std::fs::write(p, &bytes).with_context(|| format!("writing {}", p.display()))?,
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+        }
+    }
+    Ok(bytes.len())
+}
+
+/// An application error as one line a person can act on (the field messages, not just the kind).
+fn error_text(e: juchu_app::AppError) -> anyhow::Error {
+    match e {
+        juchu_app::AppError::Invalid(fields) => anyhow::anyhow!(
+            "{}",
+            fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    }
 }

@@ -72,6 +72,11 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Export a file: a shipping-instruction batch for the warehouse or the carrier.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -102,6 +107,23 @@ enum ImportCommand {
         /// (`shipment_id,carrier,tracking_number[,shipped_at]`).
         #[arg(long)]
         format: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// The file of a shipping-instruction batch (the same bytes as the HTTP export).
+    Shipping {
+        /// The batch id (`batches[].id` of `POST /api/v1/shipping-instructions`).
+        batch: String,
+        /// json, csv, yamato-b2, sagawa-ehiden, japanpost-yupri or clickpost.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Write here instead of standard output.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -232,6 +254,22 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Bench { command } => juchu::bench::run(command).await?,
+        Command::Export {
+            command:
+                ExportCommand::Shipping {
+                    batch,
+                    format,
+                    output,
+                    db,
+                },
+        } => {
+            let app = open_app(&db).await?;
+            let n =
+                juchu::carriers::export_shipping(&app, &batch, &format, output.as_deref()).await?;
+            if let Some(p) = output {
+                eprintln!("wrote {n} bytes to {}", p.display());
+            }
+        }
         Command::Import {
             command: ImportCommand::Tracking { file, format, db },
         } => juchu::carriers::import_tracking(&open_app(&db).await?, &file, &format).await?,

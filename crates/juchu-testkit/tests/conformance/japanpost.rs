@@ -7,6 +7,7 @@ use juchu_testkit::Backend;
 juchu_testkit::on_both_backends!(
     yupri_export_then_history_ships_and_delivers,
     clickpost_export_and_its_refusals,
+    cli_export_writes_the_same_bytes_as_http,
 );
 
 /// A 12-digit Japan Post number with its mod-7 check digit.
@@ -123,4 +124,33 @@ async fn clickpost_export_and_its_refusals(b: Backend) {
             .await
             .unwrap();
     assert_eq!(r.status(), 422);
+}
+
+/// `juchu export shipping BATCH --format F -o FILE` writes what the HTTP export serves.
+async fn cli_export_writes_the_same_bytes_as_http(b: Backend) {
+    let s = shop(b).await;
+    let (batch, _) = instructed(&s, &[("X-1", "credit_card"), ("X-2", "cod")]).await;
+    let store = juchu::open_store(&s.t.db.url).await.unwrap();
+    let app = juchu_app::App::new(
+        store,
+        std::sync::Arc::new(juchu_app::SystemClock),
+        juchu_domain::policy::Policies::default(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["yamato-b2", "sagawa-ehiden", "japanpost-yupri", "csv"] {
+        let out = dir.path().join(format);
+        juchu::carriers::export_shipping(&app, &batch, format, Some(&out))
+            .await
+            .unwrap();
+        let (http, _) = export(&s, &batch, format).await;
+        assert_eq!(std::fs::read(&out).unwrap(), http, "{format}");
+    }
+    let err = juchu::carriers::export_shipping(&app, &batch, "pdf", None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("pdf"), "{err}");
+    let err = juchu::carriers::export_shipping(&app, "nope", "csv", None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("nope"), "{err}");
 }
