@@ -1,6 +1,7 @@
 //! Use cases of juchu: one transaction each, through the storage ports. Also the worker that runs
 //! the automatic steps of the flow (DOMAIN.md §2) from the job table.
 
+mod accounting;
 mod allocation;
 mod bank;
 mod carriers;
@@ -24,6 +25,7 @@ mod worker;
 pub mod zengin;
 pub mod zengin_write;
 
+pub use accounting::{JournalFormat, JournalSummary, RateSummary, month_range, parse_date};
 pub use bank::{DepositResult, NewDeposit, StatementImport};
 pub use carriers::{
     CarrierEvent, DeliveryStatus, EventOutcome, ImportSummary, ImportedRow, RowResult,
@@ -53,6 +55,8 @@ pub struct App {
     pub policies: Arc<Policies>,
     /// Shipper and carrier account codes for label files (`[carriers]` in the config file).
     pub carriers: Arc<juchu_formats::CarrierConfig>,
+    /// Account names and tax categories of the journal files (`[accounting]` in the config file).
+    pub accounting: Arc<juchu_formats::AccountingConfig>,
     /// Wakes the in-process worker when new jobs are enqueued.
     pub jobs_ready: Arc<Notify>,
 }
@@ -64,8 +68,14 @@ impl App {
             clock,
             policies: Arc::new(policies),
             carriers: Arc::default(),
+            accounting: Arc::default(),
             jobs_ready: Arc::new(Notify::new()),
         }
+    }
+
+    pub fn with_accounting(mut self, accounting: juchu_formats::AccountingConfig) -> Self {
+        self.accounting = Arc::new(accounting);
+        self
     }
 
     pub fn now(&self) -> jiff::Timestamp {

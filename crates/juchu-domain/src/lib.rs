@@ -12,6 +12,7 @@ pub mod event;
 pub mod ids;
 pub mod intake;
 pub mod invariants;
+pub mod journal;
 pub mod lifecycle;
 pub mod modify;
 pub mod money;

@@ -679,11 +679,13 @@ impl Order {
         if self.status != OrderStatus::Delivered {
             return Err(self.refuse(OrderStatus::Recognized, "revenue is recognised on delivery"));
         }
+        let entry =
+            crate::journal::sale_entry(&crate::journal::EntryRef::of(self), &self.totals, at);
         fx.event(
             "order.recognized",
             actor,
             at,
-            json!({"total": self.totals.total, "tax": self.totals.tax}),
+            json!({"total": self.totals.total, "tax": self.totals.tax, "journal": entry}),
         );
         self.transition(OrderStatus::Recognized, &mut fx, actor, at)?;
         self.touch(at);

@@ -2,7 +2,7 @@
 
 use crate::{PostgresStore, db_err};
 use juchu_domain::{BatchId, Order, OrderId, OrderStatus, ShipmentId};
-use juchu_store::codec::{event_from_json, like_pattern, order_from_json, timestamp};
+use juchu_store::codec::{event_from_json, like_pattern, micros, order_from_json, timestamp};
 use juchu_store::{BatchRecord, EventRecord, OrderFilter, Result, StoreError};
 use sqlx::Row;
 
@@ -84,6 +84,39 @@ impl PostgresStore {
                     s.parse().map_err(StoreError::Corrupt)?,
                     r.try_get("n").map_err(db_err)?,
                 ))
+            })
+            .collect()
+    }
+
+    pub(crate) async fn events_of_kinds_impl(
+        &self,
+        kinds: &[&str],
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+    ) -> Result<Vec<EventRecord>> {
+        if kinds.is_empty() {
+            return Ok(vec![]);
+        }
+        let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
+        let rows = sqlx::query(
+            "SELECT seq, order_id, event FROM order_events
+             WHERE kind = ANY($1) AND at >= $2 AND at < $3 ORDER BY seq",
+        )
+        .bind(&kinds)
+        .bind(micros(from))
+        .bind(micros(to))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let doc: String = r.try_get("event").map_err(db_err)?;
+                let order_id: String = r.try_get("order_id").map_err(db_err)?;
+                Ok(EventRecord {
+                    seq: r.try_get("seq").map_err(db_err)?,
+                    order_id: parse_id(&order_id)?,
+                    event: event_from_json(&doc)?,
+                })
             })
             .collect()
     }

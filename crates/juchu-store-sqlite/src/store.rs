@@ -72,6 +72,14 @@ impl Store for SqliteStore {
     async fn order_events(&self, id: OrderId) -> Result<Vec<EventRecord>> {
         self.order_events_impl(id).await
     }
+    async fn events_of_kinds(
+        &self,
+        kinds: &[&str],
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+    ) -> Result<Vec<EventRecord>> {
+        self.events_of_kinds_impl(kinds, from, to).await
+    }
     async fn waiting_orders(&self, limit: i64) -> Result<Vec<OrderId>> {
         self.waiting_orders_impl(limit).await
     }

@@ -1,3 +1,4 @@
+pub mod accounting;
 pub mod bank;
 pub mod carriers;
 pub mod delivery;
