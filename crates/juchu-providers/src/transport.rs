@@ -1,0 +1,219 @@
+//! HTTP with a per-call timeout and retries with exponential backoff.
+//!
+//! A call is retried on transport errors, timeouts, HTTP 5xx, 408 and 429, and on whatever the
+//! provider's decoder calls transient (GMO-PG's `E90`/`E92` "busy" codes). It is never retried on
+//! a business answer (a decline, a refused state change). The request is rebuilt from the same
+//! closure on every attempt, so a mutating call carries the SAME idempotency key each time and the
+//! provider replays its first answer instead of applying the change again.
+
+use crate::config::HttpSettings;
+use crate::error::{Provider, ProviderError};
+use std::fmt;
+use std::time::Duration;
+
+/// The key that makes a mutating call safe to repeat. The caller keeps it with the work it
+/// belongs to (a job, an order event) and passes the same key when that work is tried again.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// 1–64 printable ASCII characters without spaces (what HTTP headers and the providers take).
+    pub fn new(key: impl Into<String>) -> Result<Self, InvalidIdempotencyKey> {
+        let key = key.into();
+        if key.is_empty() || key.len() > 64 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(InvalidIdempotencyKey(key));
+        }
+        Ok(IdempotencyKey(key))
+    }
+
+    /// A fresh random key (UUID v7).
+    pub fn random() -> Self {
+        IdempotencyKey(uuid::Uuid::now_v7().simple().to_string())
+    }
+
+    /// A key for one step of a multi-step call (`{key}.{step}`), the same for the same step.
+    /// Keys longer than 64 characters are shortened by keeping their end, which holds the step.
+    pub fn step(&self, step: &str) -> IdempotencyKey {
+        let full = format!("{}.{step}", self.0);
+        let start = full.len().saturating_sub(64);
+        IdempotencyKey(full[start..].to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A key that is empty, too long or not printable ASCII.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("idempotency key {0:?} must be 1-64 printable ASCII characters without spaces")]
+pub struct InvalidIdempotencyKey(pub String);
+
+/// What a provider answered, before decoding.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+/// How a decoder judged an answer.
+pub enum Verdict<T> {
+    /// Final: a value or a typed error. Not retried.
+    Done(Result<T, ProviderError>),
+    /// Transient (a busy code in a 200 body): retried like a 5xx.
+    Retry(String),
+}
+
+/// An HTTP client for one provider.
+#[derive(Debug, Clone)]
+pub struct HttpTransport {
+    client: reqwest::Client,
+    provider: Provider,
+    settings: HttpSettings,
+}
+
+impl HttpTransport {
+    pub fn new(provider: Provider, settings: HttpSettings) -> Result<Self, ProviderError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(settings.timeout())
+            .build()
+            .map_err(|e| {
+                ProviderError::invalid(provider, "client setup", format!("HTTP client: {e}"))
+            })?;
+        Ok(HttpTransport {
+            client,
+            provider,
+            settings,
+        })
+    }
+
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    pub fn settings(&self) -> &HttpSettings {
+        &self.settings
+    }
+
+    /// The delay before attempt `attempt + 1` (attempt counts from 1).
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        backoff(&self.settings, attempt)
+    }
+
+    /// Sends the request `build` makes, up to `max_attempts` times, and decodes the answer.
+    pub async fn call<T>(
+        &self,
+        operation: &'static str,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        decode: impl Fn(&RawResponse) -> Verdict<T>,
+    ) -> Result<T, ProviderError> {
+        let max = self.settings.max_attempts.max(1);
+        let mut last = String::new();
+        for attempt in 1..=max {
+            let sent = build(&self.client)
+                .timeout(self.settings.timeout())
+                .send()
+                .await;
+            let transient = match sent {
+                Err(e) => describe(&e),
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    match response.text().await {
+                        Err(e) => describe(&e),
+                        Ok(body) if status >= 500 || status == 408 || status == 429 => {
+                            format!("HTTP {status}: {}", snippet(&body))
+                        }
+                        Ok(body) => match decode(&RawResponse { status, body }) {
+                            Verdict::Done(result) => return result,
+                            Verdict::Retry(detail) => detail,
+                        },
+                    }
+                }
+            };
+            tracing::warn!(
+                provider = %self.provider,
+                operation,
+                attempt,
+                max_attempts = max,
+                error = %transient,
+                "provider call failed; retrying with the same idempotency key"
+            );
+            last = transient;
+            if attempt < max {
+                tokio::time::sleep(self.backoff(attempt)).await;
+            }
+        }
+        Err(ProviderError::Unavailable {
+            provider: self.provider,
+            operation,
+            attempts: max,
+            detail: last,
+        })
+    }
+}
+
+pub(crate) fn backoff(settings: &HttpSettings, attempt: u32) -> Duration {
+    let factor = 2u64.saturating_pow(attempt.saturating_sub(1));
+    let ms = settings
+        .initial_backoff_ms
+        .saturating_mul(factor)
+        .min(settings.max_backoff_ms);
+    Duration::from_millis(ms)
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        format!("timed out: {e}")
+    } else if e.is_connect() {
+        format!("could not connect: {e}")
+    } else {
+        format!("transport error: {e}")
+    }
+}
+
+/// The first 200 characters of a body, for error messages.
+pub(crate) fn snippet(body: &str) -> String {
+    let mut s: String = body.chars().take(200).collect();
+    if s.len() < body.len() {
+        s.push('…');
+    }
+    s
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let s = HttpSettings {
+            timeout_ms: 1000,
+            max_attempts: 10,
+            initial_backoff_ms: 100,
+            max_backoff_ms: 1000,
+        };
+        let got: Vec<u64> = (1..=6).map(|a| backoff(&s, a).as_millis() as u64).collect();
+        assert_eq!(got, vec![100, 200, 400, 800, 1000, 1000]);
+    }
+
+    #[test]
+    fn idempotency_keys_are_checked_and_steps_are_stable() {
+        assert!(IdempotencyKey::new("").is_err());
+        assert!(IdempotencyKey::new("has space").is_err());
+        assert!(IdempotencyKey::new("x".repeat(65)).is_err());
+        let k = IdempotencyKey::new("order-1.capture-1").unwrap();
+        assert_eq!(k.step("entry").as_str(), "order-1.capture-1.entry");
+        assert_eq!(k.step("entry"), k.step("entry"));
+        let long = IdempotencyKey::new("k".repeat(64)).unwrap();
+        let step = long.step("exec");
+        assert_eq!(step.as_str().len(), 64);
+        assert!(step.as_str().ends_with(".exec"));
+    }
+}
