@@ -255,8 +255,9 @@ impl TryFrom<RefundWire> for Refund {
 }
 
 /// Decodes an answer: the object on 2xx; `{reasonCode, message}` mapped on 4xx. Declines
-/// (`HardDeclined`, `SoftDeclined`, `ProcessingFailure`, `TransactionAmountExceeded`,
-/// `AmountExceeded*`) → declined; 404 → not found; 409/422 and state codes → refused in this state.
+/// (`HardDeclined`, `SoftDeclined`, `ProcessingFailure`; `TransactionAmountExceeded` when
+/// authorising) → declined; 404 → not found; 409/422 and state codes (`InvalidChargeStatus`,
+/// `TransactionAmountExceeded` on capture or refund) → refused in this state.
 pub fn decode<T: DeserializeOwned>(operation: &'static str, raw: &RawResponse) -> Verdict<T> {
     if (200..300).contains(&raw.status) {
         return Verdict::Done(serde_json::from_str(&raw.body).map_err(|e| {
@@ -267,11 +268,14 @@ pub fn decode<T: DeserializeOwned>(operation: &'static str, raw: &RawResponse) -
         Ok(w) => (w.reason_code, w.message.unwrap_or_default()),
         Err(_) => (format!("HTTP {}", raw.status), snippet(&raw.body)),
     };
+    // Over the permission's limit is a decline when authorising; over what was authorised or
+    // captured (capture, refund) is a refused state change.
     let is_decline = matches!(
         code.as_str(),
-        "HardDeclined" | "SoftDeclined" | "ProcessingFailure" | "TransactionAmountExceeded"
-    ) || code.starts_with("AmountExceeded")
-        || code.contains("Declined");
+        "HardDeclined" | "SoftDeclined" | "ProcessingFailure"
+    ) || code.contains("Declined")
+        || (operation == "authorize"
+            && (code == "TransactionAmountExceeded" || code.starts_with("AmountExceeded")));
     let err = if is_decline {
         ProviderError::Declined {
             provider: P,
@@ -287,6 +291,7 @@ pub fn decode<T: DeserializeOwned>(operation: &'static str, raw: &RawResponse) -
             message,
         }
     } else if matches!(raw.status, 409 | 422)
+        || code == "TransactionAmountExceeded"
         || code == "InvalidChargeStatus"
         || code == "InvalidChargePermissionStatus"
         || code.ends_with("Expired")
@@ -624,7 +629,8 @@ mod tests {
         ];
         for (status, code, want) in cases {
             let body = format!(r#"{{"reasonCode":"{code}","message":"m"}}"#);
-            let Verdict::Done(Err(e)) = decode::<ChargeWire>("capture", &raw(status, &body)) else {
+            let Verdict::Done(Err(e)) = decode::<ChargeWire>("authorize", &raw(status, &body))
+            else {
                 panic!("expected an error for {code}");
             };
             let ok = match want {
@@ -636,6 +642,11 @@ mod tests {
             assert!(ok, "{code}: {e:?}");
             assert_eq!(e.code(), Some(code));
         }
+        let body = r#"{"reasonCode":"TransactionAmountExceeded","message":"m"}"#;
+        let Verdict::Done(Err(e)) = decode::<ChargeWire>("capture", &raw(400, body)) else {
+            panic!("expected an error");
+        };
+        assert!(matches!(e, ProviderError::Rejected { .. }), "{e:?}");
     }
 
     #[test]

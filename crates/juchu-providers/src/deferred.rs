@@ -307,8 +307,10 @@ struct NpErrorEntry {
     message: Option<String>,
 }
 
-/// Decodes an answer: `results` on 2xx; `errors` (or a bare status) mapped by HTTP status:
-/// 404 → not found, 409/422 → refused in this state, other 4xx → invalid.
+/// Decodes an answer: `results` on 2xx; `errors` (or a bare status) mapped by code, then by HTTP
+/// status: `NOT_FOUND` or 404 → not found; `ALREADY_REPORTED`, `CANCELLED`, `DECLINED`,
+/// `NOT_AUTHORIZED`, `DUPLICATE_SHOP_TRANSACTION_ID`, 409 or 422 → refused in this state; other
+/// 4xx → invalid.
 pub fn decode<T: DeserializeOwned>(operation: &'static str, raw: &RawResponse) -> Verdict<T> {
     if (200..300).contains(&raw.status) {
         return Verdict::Done(serde_json::from_str(&raw.body).map_err(|e| {
@@ -342,7 +344,28 @@ pub fn decode<T: DeserializeOwned>(operation: &'static str, raw: &RawResponse) -
         }
         _ => (format!("HTTP {}", raw.status), snippet(&raw.body)),
     };
+    // The sandbox's (and NP's) state codes say more than the HTTP status.
+    let state_codes = [
+        "ALREADY_REPORTED",
+        "CANCELLED",
+        "DECLINED",
+        "NOT_AUTHORIZED",
+        "DUPLICATE_SHOP_TRANSACTION_ID",
+    ];
+    let codes: Vec<&str> = code.split(',').collect();
     let err = match raw.status {
+        _ if codes.iter().all(|c| *c == "NOT_FOUND") => ProviderError::NotFound {
+            provider: P,
+            operation,
+            code,
+            message,
+        },
+        _ if codes.iter().any(|c| state_codes.contains(c)) => ProviderError::Rejected {
+            provider: P,
+            operation,
+            code,
+            message,
+        },
         404 => ProviderError::NotFound {
             provider: P,
             operation,
@@ -732,6 +755,23 @@ mod tests {
             body: "nope".into(),
         };
         let Verdict::Done(Err(e)) = decode::<Results>("status", &raw) else {
+            panic!("expected an error");
+        };
+        assert!(matches!(e, ProviderError::NotFound { .. }), "{e:?}");
+        let raw = RawResponse {
+            status: 400,
+            body: r#"{"errors":[{"codes":["ALREADY_REPORTED"],"id":"NP1"}]}"#.into(),
+        };
+        let Verdict::Done(Err(e)) = decode::<Results>("update", &raw) else {
+            panic!("expected an error");
+        };
+        assert!(matches!(e, ProviderError::Rejected { .. }), "{e:?}");
+        assert!(e.to_string().contains("ALREADY_REPORTED"), "{e}");
+        let raw = RawResponse {
+            status: 400,
+            body: r#"{"errors":[{"codes":["NOT_FOUND"],"id":"NP1"}]}"#.into(),
+        };
+        let Verdict::Done(Err(e)) = decode::<Results>("cancel", &raw) else {
             panic!("expected an error");
         };
         assert!(matches!(e, ProviderError::NotFound { .. }), "{e:?}");
