@@ -374,6 +374,11 @@ pub struct AmazonPayClient {
 }
 
 impl AmazonPayClient {
+    /// HTTP attempts and transient failures so far.
+    pub fn stats(&self) -> crate::transport::TransportStats {
+        self.http.stats()
+    }
+
     pub fn new(config: AmazonPayConfig, http: HttpSettings) -> Result<Self, ProviderError> {
         Ok(AmazonPayClient {
             http: HttpTransport::new(P, http)?,

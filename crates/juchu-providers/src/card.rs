@@ -316,6 +316,7 @@ pub fn classify(operation: &'static str, errors: &[GmoError]) -> Verdict<HashMap
             message: all(),
         }
     } else if info == "E01040010"
+        || info == "E01060010"
         || info.starts_with("E0105")
         || info.starts_with("E11")
         || info.starts_with("M01")
@@ -385,6 +386,11 @@ pub struct GmoCardGateway {
 }
 
 impl GmoCardGateway {
+    /// HTTP attempts and transient failures so far.
+    pub fn stats(&self) -> crate::transport::TransportStats {
+        self.http.stats()
+    }
+
     pub fn new(config: CardConfig, http: HttpSettings) -> Result<Self, ProviderError> {
         Ok(GmoCardGateway {
             http: HttpTransport::new(P, http)?,

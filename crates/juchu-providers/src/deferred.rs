@@ -462,6 +462,11 @@ pub struct NpDeferredPayment {
 }
 
 impl NpDeferredPayment {
+    /// HTTP attempts and transient failures so far.
+    pub fn stats(&self) -> crate::transport::TransportStats {
+        self.http.stats()
+    }
+
     pub fn new(config: DeferredConfig, http: HttpSettings) -> Result<Self, ProviderError> {
         Ok(NpDeferredPayment {
             http: HttpTransport::new(P, http)?,

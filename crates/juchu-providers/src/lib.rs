@@ -22,7 +22,7 @@ pub use deferred::{
     NpDeferredPayment, np_carrier_code,
 };
 pub use error::{Provider, ProviderError};
-pub use transport::IdempotencyKey;
+pub use transport::{IdempotencyKey, TransportStats};
 
 /// The three clients built from one configuration.
 #[derive(Debug, Clone)]
@@ -38,6 +38,20 @@ impl Providers {
             card: GmoCardGateway::new(config.card.clone(), config.card_http())?,
             deferred: NpDeferredPayment::new(config.deferred.clone(), config.deferred_http())?,
             amazon_pay: AmazonPayClient::new(config.amazon_pay.clone(), config.amazon_pay_http())?,
+        })
+    }
+
+    /// The three clients' attempts and transient failures added up.
+    pub fn stats(&self) -> TransportStats {
+        [
+            self.card.stats(),
+            self.deferred.stats(),
+            self.amazon_pay.stats(),
+        ]
+        .iter()
+        .fold(TransportStats::default(), |a, s| TransportStats {
+            attempts: a.attempts + s.attempts,
+            transient_failures: a.transient_failures + s.transient_failures,
         })
     }
 }

@@ -9,6 +9,8 @@
 use crate::config::HttpSettings;
 use crate::error::{Provider, ProviderError};
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The key that makes a mutating call safe to repeat. The caller keeps it with the work it
@@ -70,12 +72,28 @@ pub enum Verdict<T> {
     Retry(String),
 }
 
+/// Counts of one client's HTTP attempts (for metrics and tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TransportStats {
+    /// Requests sent, retries included.
+    pub attempts: u64,
+    /// Attempts that failed transiently (transport error, timeout, 5xx, busy code).
+    pub transient_failures: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    attempts: AtomicU64,
+    transient_failures: AtomicU64,
+}
+
 /// An HTTP client for one provider.
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
     client: reqwest::Client,
     provider: Provider,
     settings: HttpSettings,
+    counters: Arc<Counters>,
 }
 
 impl HttpTransport {
@@ -90,7 +108,15 @@ impl HttpTransport {
             client,
             provider,
             settings,
+            counters: Arc::default(),
         })
+    }
+
+    pub fn stats(&self) -> TransportStats {
+        TransportStats {
+            attempts: self.counters.attempts.load(Ordering::Relaxed),
+            transient_failures: self.counters.transient_failures.load(Ordering::Relaxed),
+        }
     }
 
     pub fn provider(&self) -> Provider {
@@ -116,6 +142,7 @@ impl HttpTransport {
         let max = self.settings.max_attempts.max(1);
         let mut last = String::new();
         for attempt in 1..=max {
+            self.counters.attempts.fetch_add(1, Ordering::Relaxed);
             let sent = build(&self.client)
                 .timeout(self.settings.timeout())
                 .send()
@@ -136,6 +163,9 @@ impl HttpTransport {
                     }
                 }
             };
+            self.counters
+                .transient_failures
+                .fetch_add(1, Ordering::Relaxed);
             tracing::warn!(
                 provider = %self.provider,
                 operation,
