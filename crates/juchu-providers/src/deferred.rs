@@ -8,8 +8,8 @@ use crate::error::{Provider, ProviderError};
 use crate::transport::{HttpTransport, IdempotencyKey, RawResponse, Verdict, snippet};
 use async_trait::async_trait;
 use jiff::civil::Date;
-use juchu_domain::Money;
 use juchu_domain::carrier::Carrier;
+use juchu_domain::{Address, Money, Order};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -224,6 +224,102 @@ pub struct DeferredRegistration {
     /// The delivery address, when it is not the buyer's.
     pub destination: Option<NpCustomer>,
     pub goods: Vec<NpGoods>,
+}
+
+impl DeferredRegistration {
+    /// The registration for one order (or split part): the buyer from the billing address (the
+    /// shipping address when there is none), the delivery address when it differs, one goods
+    /// line per order line, and shipping, fees, discount and points as their own lines, so the
+    /// goods add up to the order's total. `shop_transaction_id` is the order's id (32 hex).
+    pub fn from_order(order: &Order) -> Result<Self, ProviderError> {
+        const OP: &str = "register";
+        let customer_phone = order.customer.phone.as_deref();
+        let person = |a: &Address, company: Option<String>| -> Result<NpCustomer, ProviderError> {
+            let tel = a
+                .phone
+                .as_deref()
+                .or(customer_phone)
+                .map(|t| t.chars().filter(|c| c.is_ascii_digit()).collect::<String>())
+                .filter(|t| t.starts_with('0'))
+                .ok_or_else(|| {
+                    ProviderError::invalid(
+                        P,
+                        OP,
+                        format!(
+                            "deferred payment needs a phone number starting with 0 for {}",
+                            a.name
+                        ),
+                    )
+                })?;
+            let mut address = format!("{}{}{}", a.prefecture, a.city, a.line1);
+            if let Some(l2) = a.line2.as_deref().filter(|l| !l.trim().is_empty()) {
+                address.push(' ');
+                address.push_str(l2);
+            }
+            Ok(NpCustomer {
+                customer_name: a.name.clone(),
+                company_name: company,
+                zip_code: a.postal_code.replace('-', ""),
+                address,
+                tel,
+                email: None,
+            })
+        };
+        let billing = order
+            .billing_address
+            .as_ref()
+            .unwrap_or(&order.shipping_address);
+        let mut customer = person(billing, None)?;
+        customer.email = Some(order.customer.email.clone());
+        let destination = if billing != &order.shipping_address {
+            Some(person(&order.shipping_address, None)?)
+        } else {
+            None
+        };
+        let mut goods: Vec<NpGoods> = order
+            .lines
+            .iter()
+            .filter(|l| l.quantity > 0)
+            .map(|l| NpGoods {
+                goods_name: l.name.clone(),
+                goods_price: l.unit_price.minor(),
+                quantity: l.quantity,
+            })
+            .collect();
+        let mut extra = |name: &str, amount: i64| {
+            if amount != 0 {
+                goods.push(NpGoods {
+                    goods_name: name.to_string(),
+                    goods_price: amount,
+                    quantity: 1,
+                });
+            }
+        };
+        extra("送料", order.totals.shipping_fee.minor());
+        for f in &order.fees {
+            let name = match f.kind.as_str() {
+                "cod" => "代引手数料".to_string(),
+                other => format!("手数料 ({other})"),
+            };
+            extra(&name, f.amount.minor());
+        }
+        extra("値引き", -order.totals.discount.minor());
+        extra("ポイント利用", -order.totals.points_used.minor());
+        let order_date = order
+            .ordered_at
+            .to_zoned(jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC))
+            .date();
+        let reg = DeferredRegistration {
+            shop_transaction_id: order.id.0.simple().to_string(),
+            order_date,
+            amount: order.totals.total,
+            customer,
+            destination,
+            goods,
+        };
+        check_goods(OP, reg.amount, &reg.goods)?;
+        Ok(reg)
+    }
 }
 
 /// A registered transaction.
@@ -780,6 +876,80 @@ mod tests {
             panic!("expected an error");
         };
         assert!(matches!(e, ProviderError::NotFound { .. }), "{e:?}");
+    }
+
+    fn order(json: serde_json::Value) -> Order {
+        let input: juchu_domain::intake::NewOrder = serde_json::from_value(json).unwrap();
+        juchu_domain::intake::build_order(
+            &input,
+            |_| {
+                Some(juchu_domain::intake::SkuInfo {
+                    name: "unused".into(),
+                    tax_rate: juchu_domain::TaxRate::Standard10,
+                })
+            },
+            1,
+            "2026-11-26T16:30:00Z".parse().unwrap(),
+            juchu_domain::Rounding::Down,
+        )
+        .unwrap()
+    }
+
+    fn address(name: &str, phone: Option<&str>) -> serde_json::Value {
+        serde_json::json!({
+            "name": name, "postal_code": "1000001", "prefecture": "東京都", "city": "千代田区",
+            "line1": "千代田1-1", "line2": "101号", "phone": phone,
+        })
+    }
+
+    #[test]
+    fn registration_from_an_order_adds_up_to_its_total() {
+        let o = order(serde_json::json!({
+            "channel": "web", "external_id": "W-1",
+            "ordered_at": "2026-11-26T16:30:00Z",
+            "customer": {"name": "山田 太郎", "email": "taro@example.jp", "phone": "03-1234-5678"},
+            "shipping_address": address("山田 花子", Some("090-1111-2222")),
+            "billing_address": address("山田 太郎", None),
+            "lines": [{"sku": "TEA", "quantity": 2, "unit_price": 1080}],
+            "shipping_fee": 600,
+            "fees": [{"kind": "gift_wrap", "amount": 300}],
+            "discount": 200,
+            "points_used": 100,
+            "payment": {"method": "deferred"},
+        }));
+        let r = DeferredRegistration::from_order(&o).unwrap();
+        assert_eq!(r.amount, o.totals.total);
+        assert_eq!(r.amount, Money::yen(2160 + 600 + 300 - 200 - 100));
+        // 01:30 in Tokyo on the 27th.
+        assert_eq!(r.order_date, jiff::civil::date(2026, 11, 27));
+        assert_eq!(r.shop_transaction_id.len(), 32);
+        assert_eq!(r.customer.customer_name, "山田 太郎");
+        assert_eq!(r.customer.tel, "0312345678");
+        assert_eq!(r.customer.address, "東京都千代田区千代田1-1 101号");
+        assert_eq!(r.customer.email.as_deref(), Some("taro@example.jp"));
+        let dest = r.destination.unwrap();
+        assert_eq!(dest.customer_name, "山田 花子");
+        assert_eq!(dest.tel, "09011112222");
+        let names: Vec<&str> = r.goods.iter().map(|g| g.goods_name.as_str()).collect();
+        assert_eq!(
+            names[1..],
+            ["送料", "手数料 (gift_wrap)", "値引き", "ポイント利用"]
+        );
+    }
+
+    #[test]
+    fn registration_without_a_phone_says_so() {
+        let mut ship = address("山田 花子", None);
+        ship["line2"] = serde_json::Value::Null;
+        let o = order(serde_json::json!({
+            "channel": "web", "external_id": "W-2",
+            "customer": {"name": "山田 花子", "email": "hanako@example.jp"},
+            "shipping_address": ship,
+            "lines": [{"sku": "TEA", "quantity": 1, "unit_price": 1080}],
+            "payment": {"method": "deferred"},
+        }));
+        let e = DeferredRegistration::from_order(&o).unwrap_err();
+        assert!(e.to_string().contains("phone number"), "{e}");
     }
 
     #[test]
