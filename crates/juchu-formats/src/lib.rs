@@ -1,5 +1,5 @@
 //! Carrier files juchu exchanges with Yamato B2クラウド, Sagawa e飛伝Ⅲ and Japan Post ゆうプリR /
-//! Click Post (FORMATS.md §1–2).
+//! Click Post (FORMATS.md §1–2), and Zengin statements as a bank writes them (§4, `zengin_write`).
 //!
 //! Pure: plain rows in, Shift_JIS (CP932) bytes out, and tracking files back into plain rows. The
 //! application decides what a row means (which shipment, which order); this crate only knows the
@@ -12,6 +12,8 @@ mod sjis;
 mod tracking;
 mod yamato;
 mod yupri;
+/// Zengin (全銀協) statement files as a bank writes them (FORMATS.md §4), for the sandbox bank and tests.
+pub mod zengin_write;
 
 pub use clickpost::{CLICKPOST_COLUMNS, CLICKPOST_MAX_ROWS, write_clickpost};
 pub use config::{CarrierConfig, JapanPostConfig, SagawaConfig, Shipper, YamatoConfig};
