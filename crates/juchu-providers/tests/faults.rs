@@ -138,7 +138,7 @@ async fn under_failures_and_timeouts_nothing_is_applied_twice_and_nothing_is_los
         faults: FaultConfig {
             failure_rate: 0.3,
             timeout_rate: 0.1,
-            timeout_ms: 700,
+            timeout_ms: 1_500,
             timeout_applies: true,
             seed: Some(42),
             ..FaultConfig::default()
@@ -146,7 +146,7 @@ async fn under_failures_and_timeouts_nothing_is_applied_twice_and_nothing_is_los
         ..SandboxConfig::default()
     };
     let http = HttpSettings {
-        timeout_ms: 250,
+        timeout_ms: 500,
         max_attempts: 4,
         initial_backoff_ms: 10,
         max_backoff_ms: 80,
@@ -222,7 +222,7 @@ async fn under_failures_and_timeouts_nothing_is_applied_twice_and_nothing_is_los
     assert!(st.attempts > calls, "{st:?}");
     let share = st.transient_failures as f64 / st.attempts as f64;
     assert!(
-        (0.25..0.55).contains(&share),
+        (0.2..0.7).contains(&share),
         "transient share {share}: {st:?}"
     );
     eprintln!(
