@@ -567,6 +567,7 @@ mod tests {
         RawResponse {
             status,
             body: body.into(),
+            bytes: Vec::new(),
         }
     }
 

@@ -598,6 +598,7 @@ mod tests {
         RawResponse {
             status: 200,
             body: body.into(),
+            bytes: Vec::new(),
         }
     }
 
@@ -705,6 +706,7 @@ mod tests {
             &RawResponse {
                 status: 404,
                 body: "Not Found".into(),
+                bytes: Vec::new(),
             },
         ));
         assert!(matches!(e, ProviderError::Invalid { ref code, .. } if code == "HTTP 404"));

@@ -86,6 +86,16 @@ fn default_region() -> String {
     "jp".into()
 }
 
+/// The bank's API (virtual accounts, statements, payouts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankConfig {
+    /// Up to and including `/v1`: `{base_url}/va/issue`.
+    pub base_url: String,
+    #[serde(default)]
+    pub http: Option<HttpSettings>,
+}
+
 /// Every provider juchu talks to. In a shop's TOML file this is the `[providers]` table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -96,6 +106,7 @@ pub struct ProvidersConfig {
     pub card: CardConfig,
     pub deferred: DeferredConfig,
     pub amazon_pay: AmazonPayConfig,
+    pub bank: BankConfig,
 }
 
 impl ProvidersConfig {
@@ -125,6 +136,10 @@ impl ProvidersConfig {
                 region: default_region(),
                 http: None,
             },
+            bank: BankConfig {
+                base_url: format!("{url}/bank/v1"),
+                http: None,
+            },
         }
     }
 
@@ -134,6 +149,7 @@ impl ProvidersConfig {
         self.card.http = None;
         self.deferred.http = None;
         self.amazon_pay.http = None;
+        self.bank.http = None;
         self
     }
 
@@ -146,6 +162,10 @@ impl ProvidersConfig {
             .http
             .clone()
             .unwrap_or_else(|| self.http.clone())
+    }
+
+    pub fn bank_http(&self) -> HttpSettings {
+        self.bank.http.clone().unwrap_or_else(|| self.http.clone())
     }
 
     pub fn amazon_pay_http(&self) -> HttpSettings {
@@ -167,6 +187,7 @@ mod tests {
         assert_eq!(c.card.base_url, "http://127.0.0.1:9800");
         assert_eq!(c.deferred.base_url, "http://127.0.0.1:9800/np/v1");
         assert_eq!(c.amazon_pay.base_url, "http://127.0.0.1:9800/amazonpay/v2");
+        assert_eq!(c.bank.base_url, "http://127.0.0.1:9800/bank/v1");
         assert_eq!(c.card_http(), HttpSettings::default());
     }
 

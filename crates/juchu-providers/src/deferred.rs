@@ -835,6 +835,7 @@ mod tests {
         let raw = RawResponse {
             status: 400,
             body: r#"{"errors":[{"codes":["E0100002","E0100003"],"id":"t1"}]}"#.into(),
+            bytes: Vec::new(),
         };
         let Verdict::Done(Err(e)) = decode::<Results>("register", &raw) else {
             panic!("expected an error");
@@ -846,6 +847,7 @@ mod tests {
         let raw = RawResponse {
             status: 409,
             body: r#"{"errors":[{"codes":["E0100115"]}]}"#.into(),
+            bytes: Vec::new(),
         };
         let Verdict::Done(Err(e)) = decode::<Results>("update", &raw) else {
             panic!("expected an error");
@@ -854,6 +856,7 @@ mod tests {
         let raw = RawResponse {
             status: 404,
             body: "nope".into(),
+            bytes: Vec::new(),
         };
         let Verdict::Done(Err(e)) = decode::<Results>("status", &raw) else {
             panic!("expected an error");
@@ -862,6 +865,7 @@ mod tests {
         let raw = RawResponse {
             status: 400,
             body: r#"{"errors":[{"codes":["ALREADY_REPORTED"],"id":"NP1"}]}"#.into(),
+            bytes: Vec::new(),
         };
         let Verdict::Done(Err(e)) = decode::<Results>("update", &raw) else {
             panic!("expected an error");
@@ -871,6 +875,7 @@ mod tests {
         let raw = RawResponse {
             status: 400,
             body: r#"{"errors":[{"codes":["NOT_FOUND"],"id":"NP1"}]}"#.into(),
+            bytes: Vec::new(),
         };
         let Verdict::Done(Err(e)) = decode::<Results>("cancel", &raw) else {
             panic!("expected an error");

@@ -12,6 +12,8 @@ pub enum Provider {
     Deferred,
     /// Amazon Pay API v2.
     AmazonPay,
+    /// The bank (virtual accounts, statements, payouts).
+    Bank,
 }
 
 impl Provider {
@@ -20,6 +22,7 @@ impl Provider {
             Provider::Card => "card gateway",
             Provider::Deferred => "deferred payment",
             Provider::AmazonPay => "Amazon Pay",
+            Provider::Bank => "bank",
         }
     }
 }

@@ -61,7 +61,10 @@ pub struct InvalidIdempotencyKey(pub String);
 #[derive(Debug, Clone)]
 pub struct RawResponse {
     pub status: u16,
+    /// The body as text (lossy for bytes that are not UTF-8).
     pub body: String,
+    /// The body as sent (a Shift_JIS statement file, for one).
+    pub bytes: Vec<u8>,
 }
 
 /// How a decoder judged an answer.
@@ -151,15 +154,24 @@ impl HttpTransport {
                 Err(e) => describe(&e),
                 Ok(response) => {
                     let status = response.status().as_u16();
-                    match response.text().await {
+                    match response.bytes().await {
                         Err(e) => describe(&e),
-                        Ok(body) if status >= 500 || status == 408 || status == 429 => {
-                            format!("HTTP {status}: {}", snippet(&body))
+                        Ok(bytes) => {
+                            let body = String::from_utf8_lossy(&bytes).into_owned();
+                            if status >= 500 || status == 408 || status == 429 {
+                                format!("HTTP {status}: {}", snippet(&body))
+                            } else {
+                                let raw = RawResponse {
+                                    status,
+                                    body,
+                                    bytes: bytes.to_vec(),
+                                };
+                                match decode(&raw) {
+                                    Verdict::Done(result) => return result,
+                                    Verdict::Retry(detail) => detail,
+                                }
+                            }
                         }
-                        Ok(body) => match decode(&RawResponse { status, body }) {
-                            Verdict::Done(result) => return result,
-                            Verdict::Retry(detail) => detail,
-                        },
                     }
                 }
             };
