@@ -112,6 +112,58 @@ pub struct CardTransaction {
     pub tran_date: Option<String>,
 }
 
+/// A transaction's state at the gateway (SearchTrade `Status`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CardTradeStatus {
+    /// Entered, not executed yet.
+    Unprocessed,
+    Authenticated,
+    Check,
+    /// 即時売上.
+    Capture,
+    /// 仮売上.
+    Auth,
+    /// 実売上.
+    Sales,
+    Void,
+    Return,
+    ReturnX,
+    SAuth,
+    /// The 仮売上 ran out.
+    Expired,
+    Other(String),
+}
+
+impl From<&str> for CardTradeStatus {
+    fn from(s: &str) -> Self {
+        match s {
+            "UNPROCESSED" => CardTradeStatus::Unprocessed,
+            "AUTHENTICATED" => CardTradeStatus::Authenticated,
+            "CHECK" => CardTradeStatus::Check,
+            "CAPTURE" => CardTradeStatus::Capture,
+            "AUTH" => CardTradeStatus::Auth,
+            "SALES" => CardTradeStatus::Sales,
+            "VOID" => CardTradeStatus::Void,
+            "RETURN" => CardTradeStatus::Return,
+            "RETURNX" => CardTradeStatus::ReturnX,
+            "SAUTH" => CardTradeStatus::SAuth,
+            "EXPIRED" => CardTradeStatus::Expired,
+            other => CardTradeStatus::Other(other.to_string()),
+        }
+    }
+}
+
+/// What the gateway knows of one order id (SearchTrade).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardTrade {
+    pub auth_ref: CardAuthRef,
+    pub status: CardTradeStatus,
+    pub job_cd: Option<String>,
+    /// The amount authorised (or sold).
+    pub amount: Money,
+    pub suspicious: bool,
+}
+
 /// The card gateway port. Every mutating call takes an idempotency key: calling again with the
 /// same key (after a timeout, a crash, a retried job) never applies the change twice.
 #[async_trait]
@@ -156,6 +208,10 @@ pub trait CardGateway: Send + Sync {
         amount: Money,
         key: &IdempotencyKey,
     ) -> Result<CardTransaction, ProviderError>;
+
+    /// The transaction's state at the gateway, by gateway order id (to reconcile after an
+    /// `Unavailable`, or to check an expiry before capturing).
+    async fn search(&self, order_id: &str) -> Result<CardTrade, ProviderError>;
 
     /// Authorises again with a stored card, under a new gateway order id: after the first
     /// authorisation expired, or for a split part.
@@ -480,6 +536,39 @@ fn required(
 
 #[async_trait]
 impl CardGateway for GmoCardGateway {
+    async fn search(&self, order_id: &str) -> Result<CardTrade, ProviderError> {
+        const OP: &str = "search";
+        check_order_id(order_id)?;
+        let mut form = self.shop();
+        form.push(("OrderID", order_id.to_string()));
+        let url = self.url("SearchTrade");
+        let mut f = self
+            .http
+            .call(OP, |c| c.post(&url).form(&form), |raw| decode(OP, raw))
+            .await?;
+        let amount = f
+            .get("Amount")
+            .map(|a| a.parse::<i64>())
+            .transpose()
+            .map_err(|e| ProviderError::protocol(P, OP, format!("Amount: {e}")))?
+            .unwrap_or(0);
+        let suspicious = ["FraudScreening", "FraudResult"]
+            .iter()
+            .filter_map(|k| f.get(*k))
+            .any(|v| flagged(v));
+        Ok(CardTrade {
+            auth_ref: CardAuthRef {
+                order_id: order_id.to_string(),
+                access_id: required(OP, &mut f, "AccessID")?,
+                access_pass: required(OP, &mut f, "AccessPass")?,
+            },
+            status: CardTradeStatus::from(required(OP, &mut f, "Status")?.as_str()),
+            job_cd: f.remove("JobCd").filter(|j| !j.is_empty()),
+            amount: Money::yen(amount),
+            suspicious,
+        })
+    }
+
     async fn authorize(
         &self,
         order_id: &str,

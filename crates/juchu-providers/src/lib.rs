@@ -18,7 +18,10 @@ pub mod transport;
 
 pub use amazon::{AmazonPay, AmazonPayClient, Charge, ChargePermission, ChargeState, Refund};
 pub use bank::{Bank, BankClient, PayoutRequest, StatementLayout, VirtualAccount};
-pub use card::{CardAuthRef, CardAuthorization, CardGateway, CardSource, GmoCardGateway};
+pub use card::{
+    CardAuthRef, CardAuthorization, CardGateway, CardSource, CardTrade, CardTradeStatus,
+    GmoCardGateway,
+};
 pub use config::{
     AmazonPayConfig, BankConfig, CardConfig, DeferredConfig, HttpSettings, ProvidersConfig,
 };

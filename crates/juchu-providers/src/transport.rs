@@ -34,11 +34,22 @@ impl IdempotencyKey {
     }
 
     /// A key for one step of a multi-step call (`{key}.{step}`), the same for the same step.
-    /// Keys longer than 64 characters are shortened by keeping their end, which holds the step.
+    /// When that would pass 64 characters, the key part becomes the first 32 hex digits of its
+    /// SHA-256 (`{digest}.{step}`), so distinct keys stay distinct.
     pub fn step(&self, step: &str) -> IdempotencyKey {
+        let step: String = step
+            .chars()
+            .filter(char::is_ascii_graphic)
+            .take(31)
+            .collect();
         let full = format!("{}.{step}", self.0);
-        let start = full.len().saturating_sub(64);
-        IdempotencyKey(full[start..].to_string())
+        if full.len() <= 64 {
+            return IdempotencyKey(full);
+        }
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.0.as_bytes());
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        IdempotencyKey(format!("{hex}.{step}"))
     }
 
     pub fn as_str(&self) -> &str {
@@ -130,7 +141,8 @@ impl HttpTransport {
         &self.settings
     }
 
-    /// The delay before attempt `attempt + 1` (attempt counts from 1).
+    /// The longest delay before attempt `attempt + 1` (attempt counts from 1); the delay slept
+    /// is between half of it and all of it.
     pub fn backoff(&self, attempt: u32) -> Duration {
         backoff(&self.settings, attempt)
     }
@@ -188,7 +200,7 @@ impl HttpTransport {
             );
             last = transient;
             if attempt < max {
-                tokio::time::sleep(self.backoff(attempt)).await;
+                tokio::time::sleep(jittered(self.backoff(attempt))).await;
             }
         }
         Err(ProviderError::Unavailable {
@@ -200,6 +212,7 @@ impl HttpTransport {
     }
 }
 
+/// The longest wait before attempt `attempt + 1`: `initial × 2^(attempt−1)`, capped.
 pub(crate) fn backoff(settings: &HttpSettings, attempt: u32) -> Duration {
     let factor = 2u64.saturating_pow(attempt.saturating_sub(1));
     let ms = settings
@@ -207,6 +220,14 @@ pub(crate) fn backoff(settings: &HttpSettings, attempt: u32) -> Duration {
         .saturating_mul(factor)
         .min(settings.max_backoff_ms);
     Duration::from_millis(ms)
+}
+
+/// The wait actually slept: between half of [`backoff`] and all of it ("equal jitter").
+pub(crate) fn jittered(max: Duration) -> Duration {
+    use rand::Rng;
+    let half = max / 2;
+    let extra_ms = rand::rng().random_range(0..=(max - half).as_millis() as u64);
+    half + Duration::from_millis(extra_ms)
 }
 
 fn describe(e: &reqwest::Error) -> String {
@@ -255,7 +276,20 @@ mod tests {
         assert_eq!(k.step("entry"), k.step("entry"));
         let long = IdempotencyKey::new("k".repeat(64)).unwrap();
         let step = long.step("exec");
-        assert_eq!(step.as_str().len(), 64);
+        assert_eq!(step.as_str().len(), 32 + ".exec".len());
         assert!(step.as_str().ends_with(".exec"));
+        assert_eq!(step, long.step("exec"));
+        // Two long keys that share their end stay apart.
+        let other = IdempotencyKey::new(format!("x{}", "k".repeat(63))).unwrap();
+        assert_ne!(other.step("exec"), step);
+    }
+
+    #[test]
+    fn jitter_stays_between_half_and_all_of_the_backoff() {
+        for _ in 0..200 {
+            let d = jittered(Duration::from_millis(100));
+            assert!(d >= Duration::from_millis(50) && d <= Duration::from_millis(100));
+        }
+        assert_eq!(jittered(Duration::ZERO), Duration::ZERO);
     }
 }

@@ -238,8 +238,8 @@ async fn a_provider_down_on_every_attempt_is_unavailable_after_max_attempts() {
     }
     assert!(err.is_retryable());
     assert_eq!(f.seen_on("/payment/AlterTran.idPass").len(), 4);
-    // Backoff 10 + 20 + 40 ms between the four attempts.
-    assert!(started.elapsed() >= Duration::from_millis(70));
+    // Backoff of at most 10 + 20 + 40 ms, at least half of it, between the four attempts.
+    assert!(started.elapsed() >= Duration::from_millis(35));
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ mod common;
 
 use common::{mv, start};
 use juchu_domain::Money;
-use juchu_providers::card::{CardSource, card_order_id};
+use juchu_providers::card::{CardSource, CardTradeStatus, card_order_id};
 use juchu_providers::{CardAuthRef, CardGateway, IdempotencyKey, ProviderError};
 
 fn key(s: &str) -> IdempotencyKey {
@@ -43,6 +43,10 @@ async fn authorize_capture_refund() {
         .await
         .unwrap_err();
     assert!(matches!(err, ProviderError::Rejected { .. }), "{err:?}");
+    let trade = card.search("ord-1").await.unwrap();
+    assert_eq!(trade.status, CardTradeStatus::Sales);
+    assert_eq!(trade.auth_ref, auth_ref);
+    assert_eq!(trade.amount, Money::yen(3000));
     assert_eq!(
         w.movements("ord-1").await,
         vec![
@@ -102,6 +106,11 @@ async fn fraud_screening_flags_the_authorisation() {
         .await
         .unwrap();
     assert!(auth.suspicious);
+    let trade = w.providers.card.search("ord-4").await.unwrap();
+    assert!(trade.suspicious);
+    assert_eq!(trade.status, CardTradeStatus::Auth);
+    let err = w.providers.card.search("ord-none").await.unwrap_err();
+    assert!(matches!(err, ProviderError::NotFound { .. }), "{err:?}");
     assert_eq!(w.movements("ord-4").await, vec![mv("authorise", 1000)]);
 }
 
@@ -114,6 +123,10 @@ async fn void_releases_the_authorisation_and_nothing_can_be_captured_after() {
         .await
         .unwrap();
     card.void(&auth.auth_ref, &key("o5.void")).await.unwrap();
+    assert_eq!(
+        card.search("ord-5").await.unwrap().status,
+        CardTradeStatus::Void
+    );
     let err = card
         .capture(&auth.auth_ref, Money::yen(2000), &key("o5.capture"))
         .await
@@ -173,6 +186,10 @@ async fn an_expired_authorisation_is_reauthorised_with_the_stored_token() {
         .await
         .unwrap_err();
     assert!(matches!(err, ProviderError::Expired { .. }), "{err:?}");
+    assert_eq!(
+        card.search(&first).await.unwrap().status,
+        CardTradeStatus::Expired
+    );
 
     let second = card_order_id(order, 1).unwrap();
     let again = card
