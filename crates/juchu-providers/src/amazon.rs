@@ -334,6 +334,10 @@ pub trait AmazonPay: Send + Sync {
         charge_permission_id: &str,
     ) -> Result<ChargePermission, ProviderError>;
 
+    /// A charge's current state (to reconcile after `Unavailable`, or to see that an
+    /// authorisation ran out: Canceled with `ExpiredUnused`).
+    async fn charge(&self, charge_id: &str) -> Result<Charge, ProviderError>;
+
     /// Creates a charge on the permission: authorises `amount`, and captures it at once when
     /// `capture_now`.
     async fn authorize(
@@ -409,7 +413,7 @@ impl AmazonPayClient {
                         .header("x-amz-pay-region", &self.config.region);
                     if let Some(k) = key {
                         r = r
-                            .header("x-amz-pay-idempotency-key", k.as_str())
+                            .header("x-amz-pay-idempotency-key", amazon_key(k))
                             .header("Idempotency-Key", k.as_str());
                     }
                     if let Some(b) = &body {
@@ -422,6 +426,21 @@ impl AmazonPayClient {
             .await?;
         T::try_from(wire).map_err(|e| ProviderError::protocol(P, operation, e))
     }
+}
+
+/// Amazon takes idempotency keys of at most 32 characters: a longer key is sent as the first
+/// 32 hex digits of its SHA-256 (the same key always gives the same digest).
+pub fn amazon_key(key: &IdempotencyKey) -> String {
+    let k = key.as_str();
+    if k.len() <= 32 {
+        return k.to_string();
+    }
+    use sha2::{Digest, Sha256};
+    Sha256::digest(k.as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn check_id(operation: &'static str, what: &str, id: &str) -> Result<(), ProviderError> {
@@ -461,6 +480,19 @@ impl AmazonPay for AmazonPayClient {
             OP,
             reqwest::Method::GET,
             &format!("chargePermissions/{charge_permission_id}"),
+            None,
+            None,
+        )
+        .await
+    }
+
+    async fn charge(&self, charge_id: &str) -> Result<Charge, ProviderError> {
+        const OP: &str = "get charge";
+        check_id(OP, "charge id", charge_id)?;
+        self.send::<ChargeWire, Charge>(
+            OP,
+            reqwest::Method::GET,
+            &format!("charges/{charge_id}"),
             None,
             None,
         )
@@ -653,6 +685,22 @@ mod tests {
             panic!("expected an error");
         };
         assert!(matches!(e, ProviderError::Rejected { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn long_keys_are_digested_to_32_characters_for_amazon() {
+        let short = IdempotencyKey::new("order-1.capture").unwrap();
+        assert_eq!(amazon_key(&short), "order-1.capture");
+        let long = IdempotencyKey::new("0193f3c2-7f1e-7c4a-9d2b-1a2b3c4d5e6f.capture").unwrap();
+        let k = amazon_key(&long);
+        assert_eq!(k.len(), 32);
+        assert_eq!(k, amazon_key(&long));
+        assert_ne!(
+            k,
+            amazon_key(
+                &IdempotencyKey::new("0193f3c2-7f1e-7c4a-9d2b-1a2b3c4d5e6f.refund").unwrap()
+            )
+        );
     }
 
     #[test]

@@ -105,6 +105,10 @@ async fn cancel_an_authorised_charge() {
         .await
         .unwrap();
     assert_eq!(canceled.state, ChargeState::Canceled);
+    assert_eq!(
+        amazon.charge(&c.charge_id).await.unwrap().state,
+        ChargeState::Canceled
+    );
     let err = amazon
         .capture(&c.charge_id, Money::yen(800), &key("a4.capture"))
         .await
@@ -130,4 +134,35 @@ async fn capture_now_authorises_and_captures_in_one_call() {
         w.movements(&c.charge_id).await,
         vec![mv("authorise", 700), mv("capture", 700)]
     );
+}
+
+#[tokio::test]
+async fn an_authorisation_left_30_days_is_canceled_as_expired_unused() {
+    let w = start().await;
+    let amazon = &w.providers.amazon_pay;
+    let c = amazon
+        .authorize(
+            "S03-4444444-4444444",
+            Money::yen(900),
+            false,
+            &key("a6.auth"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        amazon.charge(&c.charge_id).await.unwrap().state,
+        ChargeState::Authorized
+    );
+    w.post_json("/_sandbox/clock", serde_json::json!({"advance_days": 31}))
+        .await;
+    let later = amazon.charge(&c.charge_id).await.unwrap();
+    assert_eq!(later.state, ChargeState::Canceled);
+    assert_eq!(later.reason_code.as_deref(), Some("ExpiredUnused"));
+    let err = amazon
+        .capture(&c.charge_id, Money::yen(900), &key("a6.capture"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::Rejected { .. }), "{err:?}");
+    let err = amazon.charge("S03-none-C99999").await.unwrap_err();
+    assert!(matches!(err, ProviderError::NotFound { .. }), "{err:?}");
 }
