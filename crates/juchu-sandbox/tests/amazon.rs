@@ -1,6 +1,8 @@
 //! Amazon Pay v2 over HTTP: charge permission, authorise → capture → refund, captureNow, declines,
 //! cancel, amount limits, expiry on the sandbox clock, the idempotency header.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod common;
 use common::*;
 use reqwest::Method;

@@ -2,6 +2,8 @@
 //! axum server in the test, duplicate / out-of-order / retried deliveries, Zengin statements in both
 //! layouts parsed back with juchu's own parser, payouts.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod common;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -16,10 +18,13 @@ use std::time::Duration;
 
 const SECRET: &str = "s3cret";
 
+/// (signature header, raw body) of each webhook received.
+type Calls = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 #[derive(Clone, Default)]
 struct Received {
     /// (signature header, raw body)
-    calls: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    calls: Calls,
     /// Answer 500 to this many calls first.
     fail_first: Arc<Mutex<usize>>,
 }

@@ -1,6 +1,8 @@
 //! NP後払い-style deferred payment over HTTP: approve → update → shipment report, decline,
 //! pending resolved later and polled, refusals after the report, cancel, whole-batch validation.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod common;
 use common::*;
 use reqwest::Method;

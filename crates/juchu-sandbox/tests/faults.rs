@@ -1,6 +1,8 @@
 //! Fault injection over HTTP: seeded failure-rate statistics, failures never applied,
 //! apply-then-timeout recovered through the idempotency key, timeouts that do not apply.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod common;
 use common::*;
 use juchu_sandbox::{FaultConfig, SandboxConfig};
