@@ -1,6 +1,8 @@
 //! The GMO-PG-style card gateway over HTTP: authorise, capture, void, refund, amount change,
 //! declines, fraud screening, expiry on the sandbox clock, saved cards, idempotent retries.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod common;
 use common::*;
 use juchu_sandbox::{CardConfig, SandboxConfig};

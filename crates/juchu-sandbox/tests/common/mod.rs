@@ -1,5 +1,5 @@
 //! Shared helpers: start a sandbox on port 0 and talk to it over real HTTP.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 use juchu_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use serde_json::Value;
