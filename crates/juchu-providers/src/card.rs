@@ -612,6 +612,18 @@ impl CardGateway for GmoCardGateway {
             }
         }
         let f = self.post(OP, "ExecTran", exec, &key.step("exec")).await?;
+        // ACS 1/2: the card needs 3-D Secure authentication in the buyer's browser, which a
+        // back-office authorisation cannot do.
+        if let Some(acs) = f.get("ACS").filter(|a| !a.is_empty() && a.as_str() != "0") {
+            return Err(ProviderError::Rejected {
+                provider: P,
+                operation: OP,
+                code: format!("ACS={acs}"),
+                message: "the card requires 3-D Secure authentication by the buyer; \
+                          authorise it at checkout and pass the authorisation id"
+                    .into(),
+            });
+        }
         let suspicious = ["FraudScreening", "FraudResult"]
             .iter()
             .filter_map(|k| f.get(*k))

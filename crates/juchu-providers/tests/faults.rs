@@ -1,5 +1,6 @@
 //! Reliability: with the sandbox failing ~30% of calls and timing out ~10% (after applying them —
-//! the nasty case), many payment flows run concurrently. Each call retries inside the client, and
+//! the nasty case), many payment flows (card, void, deferred, Amazon Pay, bank payouts) run
+//! concurrently. Each call retries inside the client, and
 //! a step that still comes back `Unavailable` is run again with the SAME idempotency key (as a
 //! retried job would). Afterwards the sandbox's own ledger must show every movement exactly once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -11,8 +12,8 @@ use juchu_domain::Money;
 use juchu_domain::carrier::Carrier;
 use juchu_providers::card::CardSource;
 use juchu_providers::{
-    AmazonPay, CardGateway, DeferredDecision, DeferredPayment, HttpSettings, IdempotencyKey,
-    ProviderError, Providers,
+    AmazonPay, Bank, CardGateway, DeferredDecision, DeferredPayment, HttpSettings, IdempotencyKey,
+    PayoutRequest, ProviderError, Providers,
 };
 use juchu_sandbox::{FaultConfig, SandboxConfig};
 use std::collections::BTreeMap;
@@ -23,6 +24,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 const CARD_FLOWS: usize = 30;
 const DEFERRED_FLOWS: usize = 15;
 const AMAZON_FLOWS: usize = 15;
+const VOID_FLOWS: usize = 10;
+const PAYOUT_FLOWS: usize = 10;
 /// Job-level attempts of one step (each of which retries inside the client).
 const JOB_ATTEMPTS: u32 = 6;
 
@@ -132,6 +135,34 @@ async fn amazon_flow(p: Arc<Providers>, stats: Arc<Stats>, i: usize) -> (String,
     (charge.charge_id, amount.minor())
 }
 
+async fn void_flow(p: Arc<Providers>, stats: Arc<Stats>, i: usize) -> (String, i64) {
+    let order = format!("flt-void-{i}");
+    let amount = Money::yen(500 + i as i64);
+    let token = CardSource::Token("tok_visa".into());
+    let k0 = key(format!("{order}.auth"));
+    let auth = step(&stats, "card authorize", || {
+        p.card.authorize(&order, &token, amount, &k0)
+    })
+    .await;
+    let k1 = key(format!("{order}.void"));
+    step(&stats, "card void", || p.card.void(&auth.auth_ref, &k1)).await;
+    (order, amount.minor())
+}
+
+async fn payout_flow(p: Arc<Providers>, stats: Arc<Stats>, i: usize) -> (String, i64) {
+    let req = PayoutRequest {
+        bank_code: "0005".into(),
+        branch_code: "123".into(),
+        account_number: format!("{:07}", 2_000_000 + i),
+        account_name: "ﾔﾏﾀﾞ ﾀﾛｳ".into(),
+        amount: Money::yen(700 + i as i64),
+        reference: format!("flt-refund-{i}"),
+    };
+    let k = key(format!("flt-refund-{i}.payout"));
+    let out = step(&stats, "bank payout", || p.bank.payout(&req, &k)).await;
+    (out.payout_id, req.amount.minor())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_failures_and_timeouts_nothing_is_applied_twice_and_nothing_is_lost() {
     let config = SandboxConfig {
@@ -167,7 +198,17 @@ async fn under_failures_and_timeouts_nothing_is_applied_twice_and_nothing_is_los
     for i in 0..AMAZON_FLOWS {
         amazon.spawn(amazon_flow(p.clone(), stats.clone(), i));
     }
+    let mut voids = tokio::task::JoinSet::new();
+    for i in 0..VOID_FLOWS {
+        voids.spawn(void_flow(p.clone(), stats.clone(), i));
+    }
+    let mut payouts = tokio::task::JoinSet::new();
+    for i in 0..PAYOUT_FLOWS {
+        payouts.spawn(payout_flow(p.clone(), stats.clone(), i));
+    }
     let cards = cards.join_all().await;
+    let voids = voids.join_all().await;
+    let payouts = payouts.join_all().await;
     let deferred = deferred.join_all().await;
     let amazon = amazon.join_all().await;
     assert_eq!(stats.other_errors.load(Ordering::Relaxed), 0);
@@ -213,12 +254,29 @@ async fn under_failures_and_timeouts_nothing_is_applied_twice_and_nothing_is_los
             "amazon {id}"
         );
     }
+    for (order, amount) in &voids {
+        assert_eq!(
+            by_ref.remove(order).unwrap_or_default(),
+            vec![mv("authorise", *amount), mv("void", *amount)],
+            "void {order}"
+        );
+    }
+    for (id, amount) in &payouts {
+        assert_eq!(
+            by_ref.remove(id).unwrap_or_default(),
+            vec![mv("payout", *amount)],
+            "payout {id}"
+        );
+    }
+    assert_eq!(payouts.len(), PAYOUT_FLOWS);
     assert!(by_ref.is_empty(), "movements nobody asked for: {by_ref:?}");
 
     // The faults really happened: about 40% of the attempts failed or timed out, and each was
     // retried with its key. Every attempt but the last of each call failed transiently.
     let st = p.stats();
-    let calls = (CARD_FLOWS * 4 + DEFERRED_FLOWS * 3 + AMAZON_FLOWS * 3) as u64;
+    let calls =
+        (CARD_FLOWS * 4 + DEFERRED_FLOWS * 3 + AMAZON_FLOWS * 3 + VOID_FLOWS * 3 + PAYOUT_FLOWS)
+            as u64;
     assert!(st.attempts > calls, "{st:?}");
     let share = st.transient_failures as f64 / st.attempts as f64;
     assert!(

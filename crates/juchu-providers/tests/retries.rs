@@ -308,3 +308,31 @@ async fn deferred_4xx_is_final_and_5xx_is_retried() {
     assert!(matches!(err, ProviderError::Rejected { .. }), "{err:?}");
     assert_eq!(f.seen_on("/np/v1/shipments").len(), 1);
 }
+
+#[tokio::test]
+async fn a_card_that_needs_3d_secure_is_refused_with_a_reason() {
+    let f = card_fake();
+    script(
+        &f,
+        "/payment/ExecTran.idPass",
+        vec![Step::Answer(
+            200,
+            "ACS=1&ACSUrl=https%3A%2F%2Facs.example&PaReq=x&MD=y",
+        )],
+    );
+    let url = start(f.clone()).await;
+    let err = card(&url)
+        .authorize(
+            "o-6",
+            &CardSource::Token("tok_3ds".into()),
+            Money::yen(1500),
+            &IdempotencyKey::new("k6").unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ProviderError::Rejected { ref code, .. } if code == "ACS=1"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("3-D Secure"), "{err}");
+}
