@@ -486,7 +486,7 @@ impl GmoCardGateway {
     fn shop(&self) -> Vec<(&'static str, String)> {
         vec![
             ("ShopID", self.config.shop_id.clone()),
-            ("ShopPass", self.config.shop_pass.clone()),
+            ("ShopPass", self.config.shop_pass.expose().to_string()),
         ]
     }
 
@@ -605,7 +605,7 @@ impl CardGateway for GmoCardGateway {
             } => {
                 if let (Some(site), Some(pass)) = (&self.config.site_id, &self.config.site_pass) {
                     exec.push(("SiteID", site.clone()));
-                    exec.push(("SitePass", pass.clone()));
+                    exec.push(("SitePass", pass.expose().to_string()));
                 }
                 exec.push(("MemberID", member_id.clone()));
                 exec.push(("CardSeq", card_seq.to_string()));

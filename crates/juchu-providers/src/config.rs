@@ -2,7 +2,42 @@
 //! and the shop's credentials with each.
 
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::time::Duration;
+
+/// A password or key: written to and read from the config as a plain string, but never printed
+/// by `Debug` (so a logged config or client does not leak it).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(s.to_string())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Secret(s)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
 
 /// Timeouts and retries for one provider's HTTP calls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,12 +77,12 @@ pub struct CardConfig {
     /// Up to the `/payment/` path: `{base_url}/payment/EntryTran.idPass`.
     pub base_url: String,
     pub shop_id: String,
-    pub shop_pass: String,
+    pub shop_pass: Secret,
     /// Site credentials, for authorising with a card saved under a member (MemberID, CardSeq).
     #[serde(default)]
     pub site_id: Option<String>,
     #[serde(default)]
-    pub site_pass: Option<String>,
+    pub site_pass: Option<Secret>,
     /// Overrides `[providers.http]` for this provider.
     #[serde(default)]
     pub http: Option<HttpSettings>,
@@ -62,7 +97,7 @@ pub struct DeferredConfig {
     /// HTTP Basic user.
     pub merchant_code: String,
     /// HTTP Basic password.
-    pub sp_code: String,
+    pub sp_code: Secret,
     /// Sent as `X-NP-Terminal-Id`.
     pub terminal_id: String,
     #[serde(default)]
@@ -189,6 +224,15 @@ mod tests {
         assert_eq!(c.amazon_pay.base_url, "http://127.0.0.1:9800/amazonpay/v2");
         assert_eq!(c.bank.base_url, "http://127.0.0.1:9800/bank/v1");
         assert_eq!(c.card_http(), HttpSettings::default());
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let c = ProvidersConfig::for_sandbox("http://x");
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("sandbox-sp"), "{shown}");
+        assert!(shown.contains("shop_pass: \"***\""), "{shown}");
+        assert_eq!(c.deferred.sp_code.expose(), "sandbox-sp");
     }
 
     #[test]

@@ -585,7 +585,10 @@ impl NpDeferredPayment {
                 |c| {
                     let mut r = c
                         .request(method.clone(), &url)
-                        .basic_auth(&self.config.merchant_code, Some(&self.config.sp_code))
+                        .basic_auth(
+                            &self.config.merchant_code,
+                            Some(self.config.sp_code.expose()),
+                        )
                         .header("X-NP-Terminal-Id", &self.config.terminal_id)
                         .json(&body);
                     if let Some(k) = key {

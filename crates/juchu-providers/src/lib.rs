@@ -23,7 +23,7 @@ pub use card::{
     GmoCardGateway,
 };
 pub use config::{
-    AmazonPayConfig, BankConfig, CardConfig, DeferredConfig, HttpSettings, ProvidersConfig,
+    AmazonPayConfig, BankConfig, CardConfig, DeferredConfig, HttpSettings, ProvidersConfig, Secret,
 };
 pub use deferred::{
     DeferredDecision, DeferredPayment, DeferredRegistration, DeferredTransaction,
