@@ -583,13 +583,41 @@ impl CardGateway for GmoCardGateway {
         entry.push(("OrderID", order_id.to_string()));
         entry.push(("JobCd", "AUTH".into()));
         entry.push(("Amount", amount.minor().to_string()));
-        let mut e = self
-            .post(OP, "EntryTran", entry, &key.step("entry"))
-            .await?;
-        let auth_ref = CardAuthRef {
-            order_id: order_id.to_string(),
-            access_id: required(OP, &mut e, "AccessID")?,
-            access_pass: required(OP, &mut e, "AccessPass")?,
+        let auth_ref = match self.post(OP, "EntryTran", entry, &key.step("entry")).await {
+            Ok(mut e) => CardAuthRef {
+                order_id: order_id.to_string(),
+                access_id: required(OP, &mut e, "AccessID")?,
+                access_pass: required(OP, &mut e, "AccessPass")?,
+            },
+            // The order id was entered before (an earlier try whose key was lost): find that
+            // transaction instead of failing, and finish or return it.
+            Err(ProviderError::Rejected { code, message, .. }) if code == "E01040010" => {
+                let trade = self.search(order_id).await?;
+                match trade.status {
+                    CardTradeStatus::Unprocessed => trade.auth_ref,
+                    CardTradeStatus::Auth if trade.amount == amount => {
+                        return Ok(CardAuthorization {
+                            auth_ref: trade.auth_ref,
+                            amount,
+                            suspicious: trade.suspicious,
+                            approve: None,
+                            tran_id: None,
+                        });
+                    }
+                    status => {
+                        return Err(ProviderError::Rejected {
+                            provider: P,
+                            operation: OP,
+                            code,
+                            message: format!(
+                                "{message}; order id {order_id} is already {status:?} for {} yen",
+                                trade.amount.minor()
+                            ),
+                        });
+                    }
+                }
+            }
+            Err(e) => return Err(e),
         };
         let mut exec = vec![
             ("AccessID", auth_ref.access_id.clone()),

@@ -336,3 +336,83 @@ async fn a_card_that_needs_3d_secure_is_refused_with_a_reason() {
     );
     assert!(err.to_string().contains("3-D Secure"), "{err}");
 }
+
+#[tokio::test]
+async fn an_order_id_entered_before_is_found_and_finished_not_refused() {
+    // The EntryTran of an earlier try went through, but its key was lost: the gateway refuses the
+    // order id (E01040010), and the client finds the transaction with SearchTrade.
+    let f = card_fake();
+    script(
+        &f,
+        "/payment/EntryTran.idPass",
+        vec![
+            Step::Answer(200, "ErrCode=E01&ErrInfo=E01040010"),
+            Step::Answer(200, "ErrCode=E01&ErrInfo=E01040010"),
+            Step::Answer(200, "ErrCode=E01&ErrInfo=E01040010"),
+        ],
+    );
+    script(
+        &f,
+        "/payment/SearchTrade.idPass",
+        vec![
+            // Entered, never executed: the client executes it.
+            Step::Answer(
+                200,
+                "OrderID=o-7&Status=UNPROCESSED&AccessID=aid7&AccessPass=ap7&Amount=1500",
+            ),
+            // Already authorised for the same amount: that authorisation is the answer.
+            Step::Answer(
+                200,
+                "OrderID=o-7&Status=AUTH&AccessID=aid7&AccessPass=ap7&Amount=1500&FraudScreening=REVIEW",
+            ),
+            // Already captured: refused, and the message says why.
+            Step::Answer(
+                200,
+                "OrderID=o-7&Status=SALES&AccessID=aid7&AccessPass=ap7&Amount=1500",
+            ),
+        ],
+    );
+    let url = start(f.clone()).await;
+    let gw = card(&url);
+    let tok = CardSource::Token("tok_ok".into());
+    let a = gw
+        .authorize(
+            "o-7",
+            &tok,
+            Money::yen(1500),
+            &IdempotencyKey::new("new-1").unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(a.auth_ref.to_string(), "gmo:o-7:aid7:ap7");
+    assert_eq!(f.seen_on("/payment/ExecTran.idPass").len(), 1);
+
+    let b = gw
+        .authorize(
+            "o-7",
+            &tok,
+            Money::yen(1500),
+            &IdempotencyKey::new("new-2").unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(b.auth_ref.to_string(), "gmo:o-7:aid7:ap7");
+    assert!(b.suspicious);
+    assert_eq!(
+        f.seen_on("/payment/ExecTran.idPass").len(),
+        1,
+        "not executed again"
+    );
+
+    let err = gw
+        .authorize(
+            "o-7",
+            &tok,
+            Money::yen(1500),
+            &IdempotencyKey::new("new-3").unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::Rejected { .. }), "{err:?}");
+    assert!(err.to_string().contains("already Sales"), "{err}");
+}
