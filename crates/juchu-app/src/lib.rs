@@ -23,7 +23,8 @@ mod shipping;
 mod split;
 mod worker;
 pub mod zengin;
-pub mod zengin_write;
+/// Moved to juchu-formats so the sandbox bank can write statements without depending on the app.
+pub use juchu_formats::zengin_write;
 
 pub use accounting::{JournalFormat, JournalSummary, RateSummary, month_range, parse_date};
 pub use bank::{DepositResult, NewDeposit, StatementImport};

@@ -1,5 +1,6 @@
 //! Carrier files juchu exchanges with Yamato B2クラウド, Sagawa e飛伝Ⅲ and Japan Post ゆうプリR /
-//! Click Post (FORMATS.md §1–2), and the journal files of 弥生, freee and マネーフォワード (§7).
+//! Click Post (FORMATS.md §1–2), the journal files of 弥生, freee and マネーフォワード (§7), and
+//! Zengin statements as a bank writes them (§4, `zengin_write`).
 //!
 //! Pure: plain rows in, Shift_JIS (CP932) bytes out, and tracking files back into plain rows. The
 //! application decides what a row means (which shipment, which order); this crate only knows the
@@ -13,6 +14,8 @@ mod sjis;
 mod tracking;
 mod yamato;
 mod yupri;
+/// Zengin (全銀協) statement files as a bank writes them (FORMATS.md §4), for the sandbox bank and tests.
+pub mod zengin_write;
 
 pub use accounting::{
     AccountingConfig, FREEE_HEADER, JournalRow, MONEYFORWARD_HEADER, Posting, YAYOI_COLUMNS,

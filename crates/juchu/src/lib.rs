@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod import;
 pub mod postal;
+pub mod sandbox_cmd;
 pub mod server;
 
 use juchu_store::{Store, StoreError};

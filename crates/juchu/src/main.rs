@@ -77,6 +77,8 @@ enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// Serve the provider sandbox (card, deferred, Amazon Pay, bank simulators; docs/sandbox.md).
+    Sandbox(juchu::sandbox_cmd::SandboxArgs),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -274,6 +276,7 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Bench { command } => juchu::bench::run(command).await?,
+        Command::Sandbox(args) => juchu::sandbox_cmd::run(args).await?,
         Command::Export {
             command:
                 ExportCommand::Shipping {
