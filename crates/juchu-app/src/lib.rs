@@ -3,6 +3,7 @@
 
 mod allocation;
 mod bank;
+mod cancel;
 mod carriers;
 mod clock;
 mod drop_ship;
@@ -25,6 +26,7 @@ pub mod zengin;
 pub mod zengin_write;
 
 pub use bank::{DepositResult, NewDeposit, StatementImport};
+pub use cancel::{ShipmentQuery, ShipmentView};
 pub use carriers::{
     CarrierEvent, DeliveryStatus, EventOutcome, ImportSummary, ImportedRow, RowResult,
     TrackingImport, shipment_key,

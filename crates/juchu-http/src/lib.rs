@@ -61,6 +61,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::modify::router())
         .merge(routes::delivery::router())
         .merge(routes::returns::router())
+        .merge(routes::cancel::router())
 }
 
 /// The whole HTTP surface for one app.

@@ -1,4 +1,5 @@
 pub mod bank;
+pub mod cancel;
 pub mod carriers;
 pub mod delivery;
 pub mod master;

@@ -5,6 +5,7 @@
 
 mod allocation;
 mod bank;
+mod cancel;
 mod carriers;
 mod combine;
 mod concurrency;
@@ -15,6 +16,7 @@ mod flow;
 mod japanpost;
 mod jobs;
 mod modify;
+mod modify_review;
 mod partial_shipment;
 mod purchasing;
 mod queries;
