@@ -3,8 +3,10 @@
 //! order is cancelled, exactly its stock released) or refuses (the order ships); shipping anyway
 //! refuses the request by itself; the warehouse polls the requests and sees them in its files.
 
-use crate::carriers::{Shop, export, import, instructed, shop, tracking};
+use crate::carriers::{Shop, export, import, instructed, rows_of, shop, shop_on, tracking};
+use juchu_domain::policy::Policies;
 use juchu_testkit::Backend;
+use juchu_testkit::TestApp;
 use serde_json::{Value, json};
 
 juchu_testkit::on_both_backends!(
@@ -12,6 +14,7 @@ juchu_testkit::on_both_backends!(
     request_then_refuse_and_the_order_ships,
     shipping_while_requested_refuses_the_request,
     customer_cancel_after_instruction_is_refused_and_changes_nothing,
+    combined_parcel_cancel_covers_only_that_order,
 );
 
 async fn cancel(s: &Shop, token: &str, id: &str, reason: &str) -> juchu_testkit::Resp {
@@ -426,5 +429,110 @@ async fn customer_cancel_after_instruction_is_refused_and_changes_nothing(b: Bac
     assert_eq!(api.order(&s.operator, id).await, before);
     assert_eq!(api.stock_level(&s.operator, "TKY", "TOWEL").await, (50, 2));
     assert!(requested(&s).await.is_empty());
+    s.t.stop().await;
+}
+
+async fn confirm(s: &Shop, shipment: &str) -> Value {
+    let r =
+        s.t.api
+            .post(
+                &format!("/api/v1/shipments/{shipment}/cancel/confirm"),
+                &s.warehouse,
+                &json!({}),
+            )
+            .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body
+}
+
+/// 同梱: a request covers the order's own shipment in the parcel; on confirmation it leaves the
+/// parcel, and when it held the parcel, the shipments packed into it ship on their own.
+async fn combined_parcel_cancel_covers_only_that_order(b: Backend) {
+    let policies = Policies {
+        combine_shipments: true,
+        ..Policies::default()
+    };
+    let s = shop_on(TestApp::spawn_with(b, policies).await).await;
+    let api = &s.t.api;
+    let (batch, pairs) = instructed(
+        &s,
+        &[
+            ("P-1", "credit_card"),
+            ("P-2", "credit_card"),
+            ("P-3", "credit_card"),
+        ],
+    )
+    .await;
+    let lead = pairs[0].1.clone();
+    for (id, _) in &pairs[1..] {
+        let o = api.order(&s.operator, id).await;
+        assert_eq!(o["shipments"][0]["combined_into"], lead.as_str(), "{o}");
+    }
+    assert_eq!(api.stock_level(&s.operator, "TKY", "TOWEL").await, (50, 6));
+
+    // A packed order is cancelled: only its shipment is requested, and it leaves the parcel.
+    let r = cancel(&s, &s.operator, &pairs[2].0, "重複注文").await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let (bytes, _) = export(&s, &batch, "csv").await;
+    for row in &csv_rows(&bytes)[1..] {
+        assert_eq!(row[19], lead, "all still in one parcel");
+        let want = if row[2] == pairs[2].1 {
+            "cancel_requested"
+        } else {
+            "instructed"
+        };
+        assert_eq!(row[20], want, "{row:?}");
+    }
+    let o = confirm(&s, &pairs[2].1).await;
+    assert_eq!(o["status"], "cancelled");
+    let o = api.order(&s.operator, &pairs[0].0).await;
+    assert_eq!(o["status"], "shipping_instructed");
+    assert_eq!(
+        o["shipments"][0]["combined_with"],
+        json!([pairs[1].1]),
+        "{o}"
+    );
+
+    // The parcel's own order is cancelled: the other order ships on its own label.
+    let r = cancel(&s, &s.operator, &pairs[0].0, "住所違い").await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let o = confirm(&s, &lead).await;
+    assert_eq!(o["status"], "cancelled");
+    let o = api.order(&s.operator, &pairs[1].0).await;
+    assert!(o["shipments"][0].get("combined_into").is_none(), "{o}");
+    assert_eq!(o["shipments"][0]["status"], "instructed");
+    let r = api
+        .get(
+            &format!("/api/v1/orders/{}/events", pairs[1].0),
+            &s.operator,
+        )
+        .await;
+    assert!(
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "shipment.uncombined"),
+        "{}",
+        r.text
+    );
+    let (bytes, _) = export(&s, &batch, "yamato-b2").await;
+    let rows = rows_of(&bytes);
+    assert_eq!(rows.len(), 2, "header and the one label left: {rows:?}");
+    assert_eq!(rows[1][0], pairs[1].1.replace('-', ""));
+    assert_eq!(api.stock_level(&s.operator, "TKY", "TOWEL").await, (50, 2));
+
+    let r = api
+        .post(
+            &format!("/api/v1/shipments/{}/ship", pairs[1].1),
+            &s.warehouse,
+            &json!({"carrier": "yamato", "tracking_number": tracking(55566677788)}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["status"], "shipped");
+    assert_eq!(api.stock_level(&s.operator, "TKY", "TOWEL").await, (48, 0));
+    api.wait_idle(&s.t.admin).await;
+    api.invariants_ok(&s.t.admin).await;
     s.t.stop().await;
 }
