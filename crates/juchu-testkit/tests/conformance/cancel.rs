@@ -364,6 +364,24 @@ async fn shipping_while_requested_refuses_the_request(b: Backend) {
         assert_eq!(r.status, 202, "{}", r.text);
     }
     assert_eq!(requested(&s).await.len(), 2);
+    // Paged, oldest first.
+    let r = api
+        .get(
+            "/api/v1/shipments?status=cancel_requested&limit=1",
+            &s.warehouse,
+        )
+        .await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{}", r.text);
+    assert_eq!(r.body["items"][0]["id"], pairs[0].1.as_str());
+    let cursor = r.body["next_cursor"].as_str().unwrap().to_owned();
+    let r = api
+        .get(
+            &format!("/api/v1/shipments?status=cancel_requested&limit=1&cursor={cursor}"),
+            &s.warehouse,
+        )
+        .await;
+    assert_eq!(r.body["items"][0]["id"], pairs[1].1.as_str(), "{}", r.text);
+    assert!(r.body["next_cursor"].is_null(), "{}", r.text);
     // The warehouse shipped the first anyway and says so through the ship call …
     let r = api
         .post(
