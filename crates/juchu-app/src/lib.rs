@@ -4,6 +4,7 @@
 mod accounting;
 mod allocation;
 mod bank;
+mod cancel;
 mod carriers;
 mod clock;
 mod drop_ship;
@@ -28,6 +29,7 @@ pub use juchu_formats::zengin_write;
 
 pub use accounting::{JournalFormat, JournalSummary, RateSummary, month_range, parse_date};
 pub use bank::{DepositResult, NewDeposit, StatementImport};
+pub use cancel::{ShipmentQuery, ShipmentView};
 pub use carriers::{
     CarrierEvent, DeliveryStatus, EventOutcome, ImportSummary, ImportedRow, RowResult,
     TrackingImport, shipment_key,

@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod allocation;
 pub mod bank;
+pub mod cancel;
 pub mod carrier;
 pub mod combine;
 pub mod delivery;

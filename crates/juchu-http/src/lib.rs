@@ -62,6 +62,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::delivery::router())
         .merge(routes::returns::router())
         .merge(routes::accounting::router())
+        .merge(routes::cancel::router())
 }
 
 /// The whole HTTP surface for one app.

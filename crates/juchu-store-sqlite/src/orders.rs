@@ -62,6 +62,32 @@ impl SqliteStore {
         id.as_deref().map(parse_id).transpose()
     }
 
+    pub(crate) async fn shipments_by_status_impl(
+        &self,
+        status: juchu_domain::shipment::ShipmentStatus,
+        after: Option<ShipmentId>,
+        limit: i64,
+    ) -> Result<Vec<(ShipmentId, Order)>> {
+        let rows = sqlx::query(
+            "SELECT s.id, o.doc FROM shipments s JOIN orders o ON o.id = s.order_id
+             WHERE s.status = ?1 AND (?2 IS NULL OR s.id > ?2)
+             ORDER BY s.id LIMIT ?3",
+        )
+        .bind(status.as_str())
+        .bind(after.map(|id| id.to_string()))
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id").map_err(db_err)?;
+                let doc: String = r.try_get("doc").map_err(db_err)?;
+                Ok((parse_id(&id)?, order_from_json(&doc)?))
+            })
+            .collect()
+    }
+
     pub(crate) async fn list_orders_impl(&self, f: &OrderFilter) -> Result<Vec<Order>> {
         let docs: Vec<String> = sqlx::query_scalar(
             "SELECT doc FROM orders

@@ -81,6 +81,14 @@ pub trait Store: CarrierStore + BankStore + ReviewStore + Send + Sync + 'static 
         include_partial: bool,
         limit: i64,
     ) -> Result<Vec<OrderId>>;
+    /// Shipments in `status` with their orders, oldest shipment first, those after shipment
+    /// `after` (the last one of the previous page), at most `limit`.
+    async fn shipments_by_status(
+        &self,
+        status: juchu_domain::shipment::ShipmentStatus,
+        after: Option<ShipmentId>,
+        limit: i64,
+    ) -> Result<Vec<(ShipmentId, Order)>>;
     async fn batch(&self, id: juchu_domain::BatchId) -> Result<Option<BatchRecord>>;
     /// Orders with a shipment in a batch.
     async fn batch_orders(&self, id: juchu_domain::BatchId) -> Result<Vec<Order>>;

@@ -6,6 +6,7 @@
 mod accounting;
 mod allocation;
 mod bank;
+mod cancel;
 mod carriers;
 mod combine;
 mod concurrency;
@@ -16,6 +17,7 @@ mod flow;
 mod japanpost;
 mod jobs;
 mod modify;
+mod modify_review;
 mod partial_shipment;
 mod purchasing;
 mod queries;
