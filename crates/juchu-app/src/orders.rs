@@ -43,7 +43,9 @@ pub(crate) fn order_job(app: &App, kind: &str, id: OrderId) -> NewJob {
 
 /// The change set that persists one changed order with its effects.
 pub(crate) fn order_change(order: &Order, expected: i64, fx: Effects, actor: &Actor) -> ChangeSet {
+    let jobs = crate::provider_payments::provider_jobs(order, &fx.events);
     ChangeSet {
+        jobs,
         orders: vec![OrderWrite {
             order: order.clone(),
             expected_version: Some(expected),
@@ -98,7 +100,7 @@ impl App {
             }
             let mut cs = order_change(&order, expected, fx, actor);
             let wake = !jobs.is_empty();
-            cs.jobs = jobs;
+            cs.jobs.extend(jobs);
             match self.store.commit(cs).await {
                 Ok(()) => {
                     if wake {

@@ -168,9 +168,15 @@ async fn open_app(db: &DbArgs) -> anyhow::Result<App> {
         .with_context(|| format!("opening {}", db.database))?;
     let carriers = juchu::carriers::load_carriers(db.config.as_deref())?;
     let accounting = juchu::accounting::load_accounting(db.config.as_deref())?;
-    Ok(App::new(store, Arc::new(SystemClock), policies)
+    let mut app = App::new(store, Arc::new(SystemClock), policies)
         .with_carriers(carriers)
-        .with_accounting(accounting))
+        .with_accounting(accounting);
+    if let Some(cfg) = juchu::config::load_providers(db.config.as_deref())? {
+        app = app.with_providers(
+            juchu_providers::Providers::new(&cfg).context("building the [providers] clients")?,
+        );
+    }
+    Ok(app)
 }
 
 async fn admin_token(app: &App) -> anyhow::Result<()> {

@@ -19,6 +19,7 @@ mod jobs;
 mod modify;
 mod modify_review;
 mod partial_shipment;
+mod provider_payments;
 mod purchasing;
 mod queries;
 mod returns;
