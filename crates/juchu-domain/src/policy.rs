@@ -26,6 +26,8 @@ pub struct Policies {
     /// A shipment with no delivery event this many days after shipping is deemed delivered
     /// (みなし着荷); 0 turns it off.
     pub deemed_delivery_days: i32,
+    /// Deferred payment: seconds between polls of a credit check that is still 審査中.
+    pub deferred_poll_seconds: i32,
     /// 分納: instructing ships the allocated part of a partially allocated order, split off into
     /// its own order (the rest waits for stock); off, only fully allocated orders are instructed.
     pub partial_shipments: bool,
@@ -62,6 +64,7 @@ impl Default for Policies {
             bank: crate::bank::BankPolicy::default(),
             recognition_delay_days: 0,
             deemed_delivery_days: 14,
+            deferred_poll_seconds: 300,
             partial_shipments: false,
             combine_shipments: false,
             purchase_orders: crate::purchasing::PurchaseOrderMode::Immediate,
