@@ -300,6 +300,15 @@ fn router(s: S) -> Router {
         )
         .route("/_sandbox/health", get(|| async { "ok" }))
         .route("/_sandbox/reset-idempotency", post(reset_idempotency))
+        .fallback(
+            |method: axum::http::Method, uri: axum::http::Uri| async move {
+                json_error(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    &format!("no sandbox endpoint {method} {uri} (see docs/sandbox.md)"),
+                )
+            },
+        )
         .layer(axum::middleware::from_fn_with_state(
             s.clone(),
             idempotency::middleware,
