@@ -1,8 +1,10 @@
 //! Use cases of juchu: one transaction each, through the storage ports. Also the worker that runs
 //! the automatic steps of the flow (DOMAIN.md §2) from the job table.
 
+mod accounting;
 mod allocation;
 mod bank;
+mod cancel;
 mod carriers;
 mod clock;
 mod drop_ship;
@@ -14,6 +16,7 @@ mod modify;
 mod orders;
 mod payments;
 mod po_export;
+mod provider_payments;
 mod purchasing;
 mod replenish;
 mod returns;
@@ -25,7 +28,9 @@ pub mod zengin;
 /// Moved to juchu-formats so the sandbox bank can write statements without depending on the app.
 pub use juchu_formats::zengin_write;
 
+pub use accounting::{JournalFormat, JournalSummary, RateSummary, month_range, parse_date};
 pub use bank::{DepositResult, NewDeposit, StatementImport};
+pub use cancel::{ShipmentQuery, ShipmentView};
 pub use carriers::{
     CarrierEvent, DeliveryStatus, EventOutcome, ImportSummary, ImportedRow, RowResult,
     TrackingImport, shipment_key,
@@ -54,6 +59,10 @@ pub struct App {
     pub policies: Arc<Policies>,
     /// Shipper and carrier account codes for label files (`[carriers]` in the config file).
     pub carriers: Arc<juchu_formats::CarrierConfig>,
+    /// Account names and tax categories of the journal files (`[accounting]` in the config file).
+    pub accounting: Arc<juchu_formats::AccountingConfig>,
+    /// Payment providers over HTTP (`[providers]`); none: the in-process rules of `payments.rs`.
+    pub providers: Option<Arc<juchu_providers::Providers>>,
     /// Wakes the in-process worker when new jobs are enqueued.
     pub jobs_ready: Arc<Notify>,
 }
@@ -65,8 +74,20 @@ impl App {
             clock,
             policies: Arc::new(policies),
             carriers: Arc::default(),
+            accounting: Arc::default(),
+            providers: None,
             jobs_ready: Arc::new(Notify::new()),
         }
+    }
+
+    pub fn with_providers(mut self, providers: juchu_providers::Providers) -> Self {
+        self.providers = Some(Arc::new(providers));
+        self
+    }
+
+    pub fn with_accounting(mut self, accounting: juchu_formats::AccountingConfig) -> Self {
+        self.accounting = Arc::new(accounting);
+        self
     }
 
     pub fn now(&self) -> jiff::Timestamp {

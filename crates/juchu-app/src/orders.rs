@@ -43,7 +43,9 @@ pub(crate) fn order_job(app: &App, kind: &str, id: OrderId) -> NewJob {
 
 /// The change set that persists one changed order with its effects.
 pub(crate) fn order_change(order: &Order, expected: i64, fx: Effects, actor: &Actor) -> ChangeSet {
+    let jobs = crate::provider_payments::provider_jobs(order, &fx.events);
     ChangeSet {
+        jobs,
         orders: vec![OrderWrite {
             order: order.clone(),
             expected_version: Some(expected),
@@ -98,7 +100,7 @@ impl App {
             }
             let mut cs = order_change(&order, expected, fx, actor);
             let wake = !jobs.is_empty();
-            cs.jobs = jobs;
+            cs.jobs.extend(jobs);
             match self.store.commit(cs).await {
                 Ok(()) => {
                     if wake {
@@ -236,7 +238,8 @@ impl App {
         Ok(self.store.order_events(id).await?)
     }
 
-    /// Cancels as the actor's policy allows; stock released, payment voided.
+    /// Cancels as the actor's policy allows; stock released, payment voided. After shipping
+    /// instruction the cancel is a request the warehouse confirms or refuses (`cancel_request`).
     pub async fn cancel_order(
         &self,
         id: OrderId,
@@ -249,11 +252,11 @@ impl App {
         }
         let order = self
             .change_order(id, if_match, actor, |o, app| {
-                let had_stock = !o.allocations.is_empty();
                 let drop_ship = crate::drop_ship::sync_jobs(app, o);
                 let fx = o.cancel(reason.trim(), &app.policies, actor, app.now())?;
-                // Released stock may complete orders that wait.
-                let mut jobs = if had_stock {
+                // Released stock may complete orders that wait. After instruction the cancel is
+                // only a request to the warehouse, and nothing is released yet.
+                let mut jobs = if !fx.stock.is_empty() {
                     vec![crate::master::stock_arrived_job(app)]
                 } else {
                     vec![]
@@ -262,8 +265,12 @@ impl App {
                 Ok((fx, jobs))
             })
             .await?;
-        self.settle_account(&order).await?;
-        metrics::counter!("juchu_orders_cancelled_total").increment(1);
+        if order.status == OrderStatus::Cancelled {
+            self.settle_account(&order).await?;
+            metrics::counter!("juchu_orders_cancelled_total").increment(1);
+        } else {
+            metrics::counter!("juchu_cancel_requests_total").increment(1);
+        }
         Ok(order)
     }
 

@@ -139,6 +139,9 @@ impl ApiError {
                 },
                 AppError::Forbidden(d) => problem(S::FORBIDDEN, "forbidden", d.clone()),
                 AppError::Busy => problem(S::CONFLICT, "conflict", e.to_string()),
+                AppError::Unavailable(d) => {
+                    problem(S::SERVICE_UNAVAILABLE, "provider_unavailable", d.clone())
+                }
                 AppError::Store(inner) => {
                     tracing::error!(error = %inner, "storage failure");
                     problem(

@@ -24,6 +24,8 @@ pub struct TestApp {
     pub api: Api,
     /// An admin key's secret.
     pub admin: String,
+    /// The provider sandbox the app's payments go to (`spawn_with_sandbox`).
+    pub sandbox: Option<juchu_sandbox::SandboxHandle>,
     server: Option<ServerHandle>,
 }
 
@@ -42,9 +44,37 @@ impl TestApp {
         policies: Policies,
         clock: Arc<dyn juchu_app::Clock>,
     ) -> TestApp {
+        Self::start(backend, policies, clock, None).await
+    }
+
+    /// With the payment providers over HTTP: a `juchu-sandbox` on port 0 (its config as given)
+    /// that card, deferred and Amazon Pay payments go to.
+    pub async fn spawn_with_sandbox(
+        backend: Backend,
+        policies: Policies,
+        sandbox: juchu_sandbox::SandboxConfig,
+    ) -> TestApp {
+        let sandbox = juchu_sandbox::Sandbox::start(sandbox)
+            .await
+            .expect("start sandbox");
+        Self::start(backend, policies, Arc::new(SystemClock), Some(sandbox)).await
+    }
+
+    async fn start(
+        backend: Backend,
+        policies: Policies,
+        clock: Arc<dyn juchu_app::Clock>,
+        sandbox: Option<juchu_sandbox::SandboxHandle>,
+    ) -> TestApp {
         let db = TestDb::create(backend).await;
         let store = juchu::open_store(&db.url).await.expect("open store");
-        let app = App::new(store, clock, policies);
+        let mut app = App::new(store, clock, policies);
+        if let Some(sb) = &sandbox {
+            let mut cfg = juchu_providers::ProvidersConfig::for_sandbox(&sb.url());
+            // Tests with faults want quick retries.
+            cfg.http.timeout_ms = 2_000;
+            app = app.with_providers(juchu_providers::Providers::new(&cfg).expect("providers"));
+        }
         let admin = app
             .create_api_key("test admin", juchu_domain::Role::Admin)
             .await
@@ -58,6 +88,7 @@ impl TestApp {
             db,
             api,
             admin,
+            sandbox,
             server: Some(server),
         }
     }
@@ -74,6 +105,9 @@ impl TestApp {
     pub async fn stop(mut self) {
         if let Some(s) = self.server.take() {
             s.stop().await;
+        }
+        if let Some(sb) = self.sandbox.take() {
+            sb.stop().await;
         }
         self.db.drop_now().await;
     }

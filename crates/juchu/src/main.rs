@@ -129,6 +129,23 @@ enum ExportCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// The accounting journal of a period (the same bytes as `GET /api/v1/accounting/journal`).
+    Journal {
+        /// First day, YYYY-MM-DD (Asia/Tokyo).
+        #[arg(long)]
+        from: String,
+        /// Last day, included, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        /// json, yayoi, freee or moneyforward.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Write here instead of standard output.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -150,7 +167,16 @@ async fn open_app(db: &DbArgs) -> anyhow::Result<App> {
         .await
         .with_context(|| format!("opening {}", db.database))?;
     let carriers = juchu::carriers::load_carriers(db.config.as_deref())?;
-    Ok(App::new(store, Arc::new(SystemClock), policies).with_carriers(carriers))
+    let accounting = juchu::accounting::load_accounting(db.config.as_deref())?;
+    let mut app = App::new(store, Arc::new(SystemClock), policies)
+        .with_carriers(carriers)
+        .with_accounting(accounting);
+    if let Some(cfg) = juchu::config::load_providers(db.config.as_deref())? {
+        app = app.with_providers(
+            juchu_providers::Providers::new(&cfg).context("building the [providers] clients")?,
+        );
+    }
+    Ok(app)
 }
 
 async fn admin_token(app: &App) -> anyhow::Result<()> {
@@ -269,6 +295,23 @@ async fn main() -> anyhow::Result<()> {
             let app = open_app(&db).await?;
             let n =
                 juchu::carriers::export_shipping(&app, &batch, &format, output.as_deref()).await?;
+            if let Some(p) = output {
+                eprintln!("wrote {n} bytes to {}", p.display());
+            }
+        }
+        Command::Export {
+            command:
+                ExportCommand::Journal {
+                    from,
+                    to,
+                    format,
+                    output,
+                    db,
+                },
+        } => {
+            let app = open_app(&db).await?;
+            let n = juchu::accounting::export_journal(&app, &from, &to, &format, output.as_deref())
+                .await?;
             if let Some(p) = output {
                 eprintln!("wrote {n} bytes to {}", p.display());
             }

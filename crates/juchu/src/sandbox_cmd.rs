@@ -63,6 +63,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;

@@ -3,8 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounting;
 mod allocation;
 mod bank;
+mod cancel;
 mod carriers;
 mod combine;
 mod concurrency;
@@ -15,7 +17,9 @@ mod flow;
 mod japanpost;
 mod jobs;
 mod modify;
+mod modify_review;
 mod partial_shipment;
+mod provider_payments;
 mod purchasing;
 mod queries;
 mod returns;
