@@ -65,7 +65,6 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use std::io::Write;
 
