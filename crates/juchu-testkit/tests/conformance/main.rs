@@ -19,6 +19,7 @@ mod jobs;
 mod modify;
 mod modify_review;
 mod partial_shipment;
+mod payment_reliability;
 mod provider_payments;
 mod purchasing;
 mod queries;
