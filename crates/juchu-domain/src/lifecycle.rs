@@ -21,6 +21,8 @@ use serde_json::json;
 pub struct Effects {
     pub events: Vec<Event>,
     pub stock: Vec<StockChange>,
+    /// Loyalty points movements (docs/points.md), applied in the same transaction.
+    pub points: Vec<crate::points::PointsChange>,
 }
 
 impl Effects {
@@ -408,6 +410,13 @@ impl Order {
             | PaymentStatus::Voided
             | PaymentStatus::Declined => {}
         }
+        // Points paid with come back to the customer (docs/points.md).
+        fx.points.extend(crate::points::PointsChange::for_order(
+            self,
+            crate::points::PointsKind::Restore,
+            self.totals.points_used.minor(),
+            at,
+        ));
         fx.event("order.cancelled", actor, at, json!({"reason": reason}));
         self.transition(OrderStatus::Cancelled, &mut fx, actor, at)?;
         self.touch(at);

@@ -17,6 +17,7 @@ mod japanpost;
 mod jobs;
 mod modify;
 mod partial_shipment;
+mod points;
 mod purchasing;
 mod queries;
 mod returns;
