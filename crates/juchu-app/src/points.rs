@@ -124,6 +124,15 @@ impl App {
         o: &mut Order,
         actor: &Actor,
     ) -> Result<(Effects, Vec<NewJob>), AppError> {
+        // A delivery undone by a correction waits for the next one (which schedules its own job).
+        if self.policies.points_grant_on == PointsGrantOn::Delivery
+            && o.status == OrderStatus::Shipped
+        {
+            return Err(AppError::InvalidTransition {
+                status: Some(o.status),
+                detail: "points are granted on delivery; the order is shipped".into(),
+            });
+        }
         let now = self.now();
         let expiry = self.policies.points_expiry_days;
         let expires_at = (expiry > 0).then(|| now.checked_add(days(expiry)).unwrap_or(now));
