@@ -168,6 +168,12 @@ impl Worker {
                 self.complete(job).await
             }
             "shipment.deem_delivered" => self.deem_delivered(job).await,
+            // Loyalty points (docs/points.md).
+            "points.grant" => {
+                self.order_step(job, |o, app, actor| app.grant_points(o, actor))
+                    .await
+            }
+            "points.expire" => self.app.expire_points(job, &self.opts.id).await,
             "bank.remind" | "bank.expire" => {
                 self.app.bank_deadline(&job.kind, order_id(job)?).await?;
                 self.complete(job).await

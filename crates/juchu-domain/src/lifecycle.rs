@@ -21,6 +21,8 @@ use serde_json::json;
 pub struct Effects {
     pub events: Vec<Event>,
     pub stock: Vec<StockChange>,
+    /// Loyalty points movements (docs/points.md), applied in the same transaction.
+    pub points: Vec<crate::points::PointsChange>,
 }
 
 impl Effects {
@@ -504,6 +506,13 @@ impl Order {
             | PaymentStatus::Voided
             | PaymentStatus::Declined => {}
         }
+        // Points paid with come back to the customer (docs/points.md).
+        fx.points.extend(crate::points::PointsChange::for_order(
+            self,
+            crate::points::PointsKind::Restore,
+            self.totals.points_used.minor(),
+            at,
+        ));
         match request {
             Some(r) => fx.event(
                 "order.cancelled",

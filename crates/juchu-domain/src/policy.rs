@@ -51,6 +51,14 @@ pub struct Policies {
     pub allocation: crate::allocation::AllocationMode,
     /// Order review rules (`[review]`); the initial value of the rules stored in the database.
     pub review: crate::review::ReviewRules,
+    /// Points earned: this percent of the item total less the points used, rounded down.
+    pub points_rate_percent: i64,
+    /// Points are granted on `delivery` (default) or `shipment` of the whole order.
+    pub points_grant_on: crate::points::PointsGrantOn,
+    /// Points are granted this many days after the trigger (0: at once).
+    pub points_grant_delay_days: i32,
+    /// What is left of a grant expires this many days after it (0: never).
+    pub points_expiry_days: i32,
 }
 
 impl Default for Policies {
@@ -77,6 +85,10 @@ impl Default for Policies {
             operator_modify_before: OrderStatus::ShippingInstructed,
             allocation: crate::allocation::AllocationMode::Partial,
             review: crate::review::ReviewRules::default(),
+            points_rate_percent: 1,
+            points_grant_on: crate::points::PointsGrantOn::Delivery,
+            points_grant_delay_days: 0,
+            points_expiry_days: 0,
         }
     }
 }
