@@ -64,7 +64,19 @@ impl App {
                 if order.payment.card_token.is_some() {
                     order.payment.authorization_id = None;
                 }
-                let outcome = payments::authorize(&order, &self.policies, now);
+                let remote = match self.providers.clone() {
+                    Some(p) => {
+                        crate::provider_payments::authorize_again(
+                            &p,
+                            &order,
+                            old_payment.authorization_id.as_deref(),
+                        )
+                        .await?
+                    }
+                    None => None,
+                };
+                let outcome =
+                    remote.unwrap_or_else(|| payments::authorize(&order, &self.policies, now));
                 match outcome {
                     PaymentOutcome::Declined { reason }
                     | PaymentOutcome::Pending { reason, .. } => {
@@ -128,6 +140,21 @@ impl App {
                 if let Some(reason) = order.clear_declined_hold() {
                     fx.events.push(Event::new("hold.released", actor, now, json!({"code": HoldCode::PaymentDeclined, "reason": reason, "note": "the new payment was authorised"})));
                 }
+            }
+            // A lower amount on the same authorisation: the provider is told (card ChangeTran,
+            // deferred update before the shipment report) through the outbox.
+            if !needs.authorize
+                && order.payment.status == PaymentStatus::Authorized
+                && old_payment.authorization_id == order.payment.authorization_id
+                && old_payment.authorized_amount != order.payment.authorized_amount
+            {
+                fx.events.push(Event::new(
+                    "payment.amount_changed",
+                    actor,
+                    now,
+                    json!({"authorization_id": order.payment.authorization_id,
+                           "from": old_payment.authorized_amount, "amount": order.payment.authorized_amount}),
+                ));
             }
             // 注文確認 again: a changed address, lines or amount must not slip past the review.
             // Only what the change newly triggers is held (a finding the order had before, with

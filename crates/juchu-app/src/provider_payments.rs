@@ -20,7 +20,12 @@ use juchu_store::NewJob;
 use serde_json::{Value, json};
 
 /// The money events that need a provider call.
-const PROVIDER_EVENTS: [&str; 3] = ["payment.captured", "payment.voided", "payment.refunded"];
+const PROVIDER_EVENTS: [&str; 4] = [
+    "payment.captured",
+    "payment.voided",
+    "payment.refunded",
+    "payment.amount_changed",
+];
 
 /// One job per money event of a provider-backed method, keyed by the order's new version.
 pub(crate) fn provider_jobs(order: &Order, events: &[Event]) -> Vec<NewJob> {
@@ -73,6 +78,31 @@ pub(crate) async fn authorize(
     p: &Providers,
     order: &Order,
 ) -> Result<Option<PaymentOutcome>, AppError> {
+    authorize_attempt(p, order, 0, &order.id.0.simple().to_string()).await
+}
+
+/// A new authorisation after a modification changed the amount or the method: the card under the
+/// next gateway order id after `previous`, the others under keys of this order version.
+pub(crate) async fn authorize_again(
+    p: &Providers,
+    order: &Order,
+    previous: Option<&str>,
+) -> Result<Option<PaymentOutcome>, AppError> {
+    let attempt = previous
+        .and_then(|a| CardAuthRef::parse(a).ok())
+        .and_then(|r| r.order_id.rsplit_once('-').map(|(_, a)| a.to_owned()))
+        .and_then(|a| u32::from_str_radix(&a, 36).ok())
+        .map_or(1, |a| a + 1);
+    let tag = format!("{}-v{}", order.id.0.simple(), order.version);
+    authorize_attempt(p, order, attempt, &tag).await
+}
+
+async fn authorize_attempt(
+    p: &Providers,
+    order: &Order,
+    attempt: u32,
+    tag: &str,
+) -> Result<Option<PaymentOutcome>, AppError> {
     let total = order.totals.total;
     match order.payment.method {
         PaymentMethod::CreditCard => {
@@ -84,8 +114,8 @@ pub(crate) async fn authorize(
                     reason: "no card token to authorise".into(),
                 }));
             };
-            let gmo_id =
-                juchu_providers::card::card_order_id(order.id, 0).map_err(|e| unavailable(&e))?;
+            let gmo_id = juchu_providers::card::card_order_id(order.id, attempt)
+                .map_err(|e| unavailable(&e))?;
             let k = key(format!("auth-{gmo_id}"))?;
             match p
                 .card
@@ -104,7 +134,7 @@ pub(crate) async fn authorize(
         }
         PaymentMethod::Deferred => {
             let reg = DeferredRegistration::from_order(order).map_err(|e| unavailable(&e))?;
-            let k = key(format!("np-register-{}", order.id.0.simple()))?;
+            let k = key(format!("np-register-{tag}"))?;
             let tx = match p.deferred.register(&reg, &k).await {
                 Ok(tx) => tx,
                 Err(e) if is_refusal(&e) => {
@@ -146,7 +176,7 @@ pub(crate) async fn authorize(
             let Some(permission) = order.payment.authorization_id.clone() else {
                 return Ok(None);
             };
-            let k = key(format!("amazon-auth-{}", order.id.0.simple()))?;
+            let k = key(format!("amazon-auth-{tag}"))?;
             match p.amazon_pay.authorize(&permission, total, false, &k).await {
                 Ok(c) if matches!(c.state, ChargeState::Authorized) => {
                     Ok(Some(PaymentOutcome::Authorized {
@@ -287,7 +317,14 @@ async fn call(
     data: &Value,
     base: &str,
 ) -> Result<Done, AppError> {
-    let auth = order.payment.authorization_id.clone().unwrap_or_default();
+    // The event names the authorisation it is about when the order has a newer one since (a void
+    // of the authorisation a modification replaced).
+    let auth = data
+        .get("authorization_id")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| order.payment.authorization_id.clone())
+        .unwrap_or_default();
     let k = |what: &str| key(format!("{what}-{base}"));
     let settle = |r: Result<Value, ProviderError>| match r {
         Ok(v) => Ok(Done::Confirmed(v)),
@@ -307,6 +344,12 @@ async fn call(
                     let rest = order.payment.authorized_amount - captured_total;
                     capture_card(p, order, &r, amount, rest, base).await
                 }
+                "payment.amount_changed" => settle(
+                    p.card
+                        .change_amount(&r, amount, &k("change")?)
+                        .await
+                        .map(|t| json!({"amount": amount, "tran_id": t.tran_id})),
+                ),
                 "payment.voided" => settle(p.card.void(&r, &k("void")?).await.map(|t| json!({"tran_id": t.tran_id}))),
                 "payment.refunded" => settle(p.card.refund(&r, amount, &k("refund")?).await.map(|t| json!({"amount": amount, "tran_id": t.tran_id}))),
                 _ => Ok(Done::Skipped(format!("no card call for {action}"))),
@@ -376,6 +419,20 @@ async fn call(
                         .await
                         .map(|()| json!({"np_transaction_id": auth, "carrier_code": juchu_providers::np_carrier_code(carrier), "tracking_number": tracking})),
                 )
+            }
+            "payment.amount_changed" => {
+                let goods = juchu_providers::DeferredRegistration::from_order(order)
+                    .map_err(|e| unavailable(&e))?
+                    .goods;
+                match p.deferred.update(&auth, amount, &goods, &k("np-update")?).await {
+                    Ok(DeferredDecision::Approved) => {
+                        Ok(Done::Confirmed(json!({"amount": amount, "np_transaction_id": auth})))
+                    }
+                    Ok(other) => Ok(Done::Refused(format!(
+                        "後払い 金額変更 not approved: {other:?}"
+                    ))),
+                    Err(e) => settle(Err(e)),
+                }
             }
             "payment.voided" => settle(p.deferred.cancel(&auth, &k("np-cancel")?).await.map(|()| json!({"np_transaction_id": auth}))),
             "payment.refunded" if order.payment.refunded_amount >= order.payment.captured_amount => {

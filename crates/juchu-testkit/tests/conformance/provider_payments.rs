@@ -16,6 +16,7 @@ juchu_testkit::on_both_backends!(
     faulty_providers_move_each_orders_money_exactly_once,
     pending_credit_check_holds_until_the_provider_answers,
     orders_shipped_from_two_warehouses_are_captured_per_shipment,
+    modified_amounts_reach_the_providers,
 );
 
 async fn sandboxed(b: Backend, faults: FaultConfig) -> Shop {
@@ -442,6 +443,94 @@ async fn orders_shipped_from_two_warehouses_are_captured_per_shipment(b: Backend
             .map(|e| e.amount)
             .sum();
         assert_eq!(captured, 4500, "{method}: {:?}", ledger(&s));
+    }
+    api.invariants_ok(&s.t.admin).await;
+}
+
+async fn patch_lines(s: &Shop, id: &str, lines: Value) -> juchu_testkit::Resp {
+    s.t.api
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/orders/{id}"),
+            Some(&s.operator),
+            Some(&json!({"lines": lines})),
+            &[],
+        )
+        .await
+}
+
+async fn modified_amounts_reach_the_providers(b: Backend) {
+    let s = sandboxed(b, FaultConfig::default()).await;
+    let api = &s.t.api;
+    let up = place(
+        &s,
+        &order_body("PM-1", &[("TOWEL", 1, 1980)], "credit_card"),
+    )
+    .await;
+    let down = place(
+        &s,
+        &order_body("PM-2", &[("TOWEL", 3, 1980)], "credit_card"),
+    )
+    .await;
+    let np = place(&s, &order_body("PM-3", &[("TOWEL", 3, 1980)], "deferred")).await;
+    let mut first = Vec::new();
+    for id in [&up, &down, &np] {
+        first.push(api.wait_status(&s.operator, id, "allocated").await);
+    }
+    let line = |o: &Value| o["lines"][0]["id"].clone();
+    // More: a new authorisation at the gateway for the new total; the old one is voided.
+    let r = patch_lines(
+        &s,
+        &up,
+        json!([{"line_id": line(&first[0]), "quantity": 2}]),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["payment"]["authorized_amount"], 3960);
+    let new_ref = gmo_order_id(&r.body);
+    assert_ne!(new_ref, gmo_order_id(&first[0]));
+    // Less: the same authorisation changed at the gateway (card) or updated (deferred).
+    for (id, o) in [(&down, &first[1]), (&np, &first[2])] {
+        let r = patch_lines(&s, id, json!([{"line_id": line(o), "quantity": 1}])).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["payment"]["authorized_amount"], 1980);
+    }
+    api.wait_idle(&s.t.admin).await;
+    assert_eq!(moves(&s, MovementKind::Authorise, &new_ref), vec![3960]);
+    assert_eq!(
+        moves(&s, MovementKind::Void, &gmo_order_id(&first[0])).len(),
+        1
+    );
+    // ChangeTran and NP's update each void the old amount and authorise the new one.
+    assert_eq!(
+        moves(&s, MovementKind::Authorise, &gmo_order_id(&first[1])),
+        vec![5940, 1980]
+    );
+    let np_id = first[2]["payment"]["authorization_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(moves(&s, MovementKind::Authorise, &np_id), vec![5940, 1980]);
+    // Shipping captures the new amounts.
+    ship_all(&s, &[up.clone(), down.clone(), np.clone()], 34341375870).await;
+    for _ in 0..40 {
+        if moves(&s, MovementKind::Capture, &new_ref).len() == 1
+            && moves(&s, MovementKind::Capture, &np_id).len() == 1
+            && moves(&s, MovementKind::Capture, &gmo_order_id(&first[1])).len() == 1
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(moves(&s, MovementKind::Capture, &new_ref), vec![3960]);
+    assert_eq!(
+        moves(&s, MovementKind::Capture, &gmo_order_id(&first[1])),
+        vec![1980]
+    );
+    assert_eq!(moves(&s, MovementKind::Capture, &np_id), vec![1980]);
+    for id in [&up, &down, &np] {
+        let ev = events(&s, id).await;
+        assert!(!ev.contains(".refused"), "{ev}");
     }
     api.invariants_ok(&s.t.admin).await;
 }
