@@ -56,14 +56,35 @@ impl App {
                 number,
                 authorization_id: None,
             };
-            let (mut new, fx_orig, fx_new) =
+            let before_authorized = order.payment.authorized_amount;
+            let (mut new, mut fx_orig, fx_new) =
                 order.split(&moves, prefer, part, self.policies.tax_rounding, actor, now)?;
-            if new.payment.method == PaymentMethod::CreditCard
-                && new.payment.status == PaymentStatus::Authorized
-            {
-                // A new authorisation with the stored token, not the original's.
-                new.payment.authorization_id = None;
-                match payments::authorize(&new, &self.policies, now) {
+            let provider_backed = matches!(
+                new.payment.method,
+                PaymentMethod::CreditCard | PaymentMethod::Deferred
+            );
+            if provider_backed && new.payment.status == PaymentStatus::Authorized {
+                // A new authorisation for the part: with the stored token (card) or a new
+                // registration (deferred); the original's own is lowered through the outbox.
+                if new.payment.method == PaymentMethod::CreditCard {
+                    new.payment.authorization_id = None;
+                }
+                let remote = match self.providers.clone() {
+                    Some(p) => crate::provider_payments::authorize(&p, &new).await?,
+                    None => None,
+                };
+                let outcome = match remote {
+                    Some(outcome) => outcome,
+                    None if new.payment.method == PaymentMethod::CreditCard => {
+                        payments::authorize(&new, &self.policies, now)
+                    }
+                    None => PaymentOutcome::Authorized {
+                        authorization_id: new.payment.authorization_id.clone().unwrap_or_default(),
+                        amount: new.totals.total,
+                        suspicious: false,
+                    },
+                };
+                match outcome {
                     PaymentOutcome::Authorized {
                         authorization_id, ..
                     } => new.payment.authorization_id = Some(authorization_id),
@@ -71,12 +92,27 @@ impl App {
                         return Err(AppError::InvalidTransition {
                             status: Some(order.status),
                             detail: format!(
-                                "the card did not authorise the new part ({other:?}); nothing was split"
+                                "the payment did not authorise the new part ({other:?}); nothing was split"
                             ),
                         });
                     }
                 }
+                if self.providers.is_some() && order.payment.authorized_amount != before_authorized
+                {
+                    fx_orig.events.push(juchu_domain::Event::new(
+                        "payment.amount_changed",
+                        actor,
+                        now,
+                        serde_json::json!({"authorization_id": order.payment.authorization_id,
+                                           "from": before_authorized, "amount": order.payment.authorized_amount}),
+                    ));
+                }
             }
+            let mut jobs = crate::provider_payments::provider_jobs(&order, &fx_orig.events);
+            jobs.extend(crate::provider_payments::provider_jobs(
+                &new,
+                &fx_new.events,
+            ));
             let mut events: Vec<_> = fx_orig.events.into_iter().map(|e| (order.id, e)).collect();
             events.extend(fx_new.events.into_iter().map(|e| (new.id, e)));
             let cs = ChangeSet {
@@ -91,6 +127,7 @@ impl App {
                     },
                 ],
                 events,
+                jobs,
                 actor: actor_label(actor),
                 ..ChangeSet::default()
             };

@@ -17,6 +17,7 @@ juchu_testkit::on_both_backends!(
     pending_credit_check_holds_until_the_provider_answers,
     orders_shipped_from_two_warehouses_are_captured_per_shipment,
     modified_amounts_reach_the_providers,
+    split_parts_are_authorised_on_their_own,
 );
 
 async fn sandboxed(b: Backend, faults: FaultConfig) -> Shop {
@@ -532,5 +533,102 @@ async fn modified_amounts_reach_the_providers(b: Backend) {
         let ev = events(&s, id).await;
         assert!(!ev.contains(".refused"), "{ev}");
     }
+    api.invariants_ok(&s.t.admin).await;
+}
+
+async fn split_parts_are_authorised_on_their_own(b: Backend) {
+    let s = sandboxed(b, FaultConfig::default()).await;
+    let api = &s.t.api;
+    let mut ids = Vec::new();
+    for (ext, method) in [("PX-1", "credit_card"), ("PX-2", "deferred")] {
+        ids.push(
+            place(
+                &s,
+                &order_body(ext, &[("TOWEL", 2, 1980), ("TEA", 1, 540)], method),
+            )
+            .await,
+        );
+    }
+    let mut parts = Vec::new();
+    for id in &ids {
+        let o = api.wait_status(&s.operator, id, "allocated").await;
+        let tea = o["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["sku"] == "TEA")
+            .unwrap()["id"]
+            .clone();
+        let r = api
+            .post(
+                &format!("/api/v1/orders/{id}/split"),
+                &s.operator,
+                &json!({"lines": [{"line_id": tea, "quantity": 1}]}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        assert_eq!(r.body["original"]["payment"]["authorized_amount"], 3960);
+        assert_eq!(r.body["split"]["payment"]["authorized_amount"], 540);
+        let (orig_ref, part_ref) = (
+            r.body["original"]["payment"]["authorization_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            r.body["split"]["payment"]["authorization_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+        assert_ne!(orig_ref, part_ref, "the part has its own authorisation");
+        parts.push((o, r.body["split"].clone()));
+    }
+    api.wait_idle(&s.t.admin).await;
+    let (card, card_part) = &parts[0];
+    let (np, np_part) = &parts[1];
+    // The part: its own authorisation; the original: lowered to what is left.
+    assert_eq!(
+        moves(&s, MovementKind::Authorise, &gmo_order_id(card_part)),
+        vec![540]
+    );
+    assert_eq!(
+        moves(&s, MovementKind::Authorise, &gmo_order_id(card)),
+        vec![4500, 3960]
+    );
+    let np_ref = np["payment"]["authorization_id"].as_str().unwrap();
+    let np_part_ref = np_part["payment"]["authorization_id"].as_str().unwrap();
+    assert_eq!(moves(&s, MovementKind::Authorise, np_ref), vec![4500, 3960]);
+    assert_eq!(moves(&s, MovementKind::Authorise, np_part_ref), vec![540]);
+    // Each ships and is captured for its own amount.
+    let all: Vec<String> = parts
+        .iter()
+        .flat_map(|(o, p)| {
+            [
+                o["id"].as_str().unwrap().to_owned(),
+                p["id"].as_str().unwrap().to_owned(),
+            ]
+        })
+        .collect();
+    for id in &all {
+        api.wait_status(&s.operator, id, "allocated").await;
+    }
+    ship_all(&s, &all, 45451375870).await;
+    for _ in 0..40 {
+        if moves(&s, MovementKind::Capture, np_part_ref).len() == 1
+            && moves(&s, MovementKind::Capture, &gmo_order_id(card_part)).len() == 1
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(
+        moves(&s, MovementKind::Capture, &gmo_order_id(card)),
+        vec![3960]
+    );
+    assert_eq!(
+        moves(&s, MovementKind::Capture, &gmo_order_id(card_part)),
+        vec![540]
+    );
+    assert_eq!(moves(&s, MovementKind::Capture, np_ref), vec![3960]);
+    assert_eq!(moves(&s, MovementKind::Capture, np_part_ref), vec![540]);
     api.invariants_ok(&s.t.admin).await;
 }
