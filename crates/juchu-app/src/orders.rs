@@ -23,12 +23,7 @@ pub struct OrderQuery {
 
 /// The stock ledger's name for an actor.
 pub(crate) fn actor_label(actor: &Actor) -> String {
-    match actor {
-        Actor::ApiKey { id, .. } => format!("api_key:{id}"),
-        Actor::User { id, .. } => format!("user:{id}"),
-        Actor::System { job } => format!("system:{job}"),
-        Actor::Service { name } => format!("service:{name}"),
-    }
+    actor.label()
 }
 
 /// A job that works on one order.

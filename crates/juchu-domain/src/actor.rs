@@ -61,6 +61,18 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// `api_key:…`, `user:…`, `system:…` or `service:…`: who did it, for records.
+    pub fn label(&self) -> String {
+        match self {
+            Actor::ApiKey { id, .. } => format!("api_key:{id}"),
+            Actor::User { id, .. } => format!("user:{id}"),
+            Actor::System { job } => format!("system:{job}"),
+            Actor::Service { name } => format!("service:{name}"),
+        }
+    }
+}
+
+impl Actor {
     pub fn system(job: &str) -> Self {
         Actor::System {
             job: job.to_owned(),

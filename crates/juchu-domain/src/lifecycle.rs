@@ -496,6 +496,8 @@ impl Order {
                     at,
                     json!({"amount": self.payment.captured_amount}),
                 );
+                let amount = self.payment.captured_amount;
+                self.request_payout(amount, &mut fx, actor, at);
             }
             PaymentStatus::AwaitingPayment | PaymentStatus::Pending | PaymentStatus::OnDelivery => {
                 self.payment.status = PaymentStatus::Voided;

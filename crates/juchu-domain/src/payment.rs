@@ -58,6 +58,9 @@ pub struct Payment {
     pub authorization_id: Option<String>,
     /// Card: the stored card token used to authorise again (split parts, expiry).
     pub card_token: Option<String>,
+    /// Bank transfer: refunds to send back (返金振込), requested and paid.
+    #[serde(default)]
+    pub payouts: Vec<crate::payout::Payout>,
 }
 
 impl Payment {
@@ -72,6 +75,7 @@ impl Payment {
             due_date: None,
             authorization_id: None,
             card_token: None,
+            payouts: Vec::new(),
         }
     }
 

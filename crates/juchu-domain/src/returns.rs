@@ -258,6 +258,7 @@ impl Order {
                 at,
                 json!({"amount": refund, "return_id": id, "refunded_total": self.payment.refunded_amount}),
             );
+            self.request_payout(refund, &mut fx, actor, at);
         }
         // Points granted on the order come back in the share the refund is of the items.
         let items = self.totals.items.minor();

@@ -62,6 +62,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::delivery::router())
         .merge(routes::returns::router())
         .merge(routes::accounting::router())
+        .merge(routes::payouts::router())
         .merge(routes::cancel::router())
         .merge(routes::points::router())
 }

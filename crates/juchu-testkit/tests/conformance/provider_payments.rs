@@ -18,6 +18,7 @@ juchu_testkit::on_both_backends!(
     orders_shipped_from_two_warehouses_are_captured_per_shipment,
     modified_amounts_reach_the_providers,
     split_parts_are_authorised_on_their_own,
+    bank_transfer_refunds_become_payouts_to_send_and_confirm,
 );
 
 async fn sandboxed(b: Backend, faults: FaultConfig) -> Shop {
@@ -630,5 +631,110 @@ async fn split_parts_are_authorised_on_their_own(b: Backend) {
     );
     assert_eq!(moves(&s, MovementKind::Capture, np_ref), vec![3960]);
     assert_eq!(moves(&s, MovementKind::Capture, np_part_ref), vec![540]);
+    api.invariants_ok(&s.t.admin).await;
+}
+
+async fn bank_transfer_refunds_become_payouts_to_send_and_confirm(b: Backend) {
+    let s = sandboxed(b, FaultConfig::default()).await;
+    let api = &s.t.api;
+    let accountant = api.key(&s.t.admin, "accounting").await;
+    let mut ids = Vec::new();
+    for ext in ["PB-1", "PB-2"] {
+        let id = place(&s, &order_body(ext, &[("TEA", 2, 540)], "bank_transfer")).await;
+        api.wait_status(&s.operator, &id, "allocated").await;
+        let r = api
+            .post(
+                &format!("/api/v1/orders/{id}/payments/confirm"),
+                &accountant,
+                &json!({"amount": 1080, "note": "通帳で確認"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        // Paid, then cancelled: the money must go back.
+        let r = api
+            .post(
+                &format!("/api/v1/orders/{id}/cancel"),
+                &s.operator,
+                &json!({"reason": "在庫の都合"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(
+            r.body["payment"]["payouts"][0]["status"], "requested",
+            "{}",
+            r.text
+        );
+        assert_eq!(r.body["payment"]["payouts"][0]["amount"], 1080);
+        ids.push(id);
+    }
+    let r = api
+        .get("/api/v1/payouts?status=requested", &accountant)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let items = r.body["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2, "{}", r.text);
+    let payout = |id: &str| {
+        items.iter().find(|x| x["order_id"] == id).unwrap()["payout"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (p1, p2) = (payout(&ids[0]), payout(&ids[1]));
+    // One goes through the bank provider…
+    let execute = format!("/api/v1/orders/{}/payouts/{p1}/execute", ids[0]);
+    let account = json!({"bank_code": "0005", "branch_code": "123", "account_number": "7654321", "account_name": "ﾔﾏﾀﾞ ﾀﾛｳ"});
+    let mut bad = account.clone();
+    bad["account_number"] = json!("76543");
+    let r = api.post(&execute, &accountant, &bad).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("account_number"), "{}", r.text);
+    assert_eq!(
+        api.post(&execute, &s.storefront, &account).await.status,
+        403
+    );
+    let r = api.post(&execute, &accountant, &account).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let po = &r.body["payment"]["payouts"][0];
+    assert_eq!(po["status"], "paid");
+    assert!(
+        po["bank_reference"].as_str().is_some_and(|x| !x.is_empty()),
+        "{po}"
+    );
+    let r = api.post(&execute, &accountant, &account).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    let paid_out: Vec<i64> = ledger(&s)
+        .into_iter()
+        .filter(|e| e.kind == MovementKind::Payout)
+        .map(|e| e.amount)
+        .collect();
+    assert_eq!(paid_out, vec![1080], "sent once");
+    // …the other was sent at the bank by hand and is confirmed.
+    let confirm = format!("/api/v1/orders/{}/payouts/{p2}/confirm", ids[1]);
+    let r = api
+        .post(
+            &confirm,
+            &accountant,
+            &json!({"bank_reference": "振込受付 0042", "note": "窓口"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["payment"]["payouts"][0]["status"], "paid");
+    assert_eq!(
+        api.post(&confirm, &accountant, &json!({})).await.status,
+        409
+    );
+    let r = api
+        .get("/api/v1/payouts?status=requested", &accountant)
+        .await;
+    assert!(r.body["items"].as_array().unwrap().is_empty(), "{}", r.text);
+    let r = api.get("/api/v1/payouts?status=paid", &accountant).await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        api.get("/api/v1/payouts?status=lost", &accountant)
+            .await
+            .status,
+        422
+    );
+    assert!(events(&s, &ids[1]).await.contains("payout.paid"));
     api.invariants_ok(&s.t.admin).await;
 }
