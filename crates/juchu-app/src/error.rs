@@ -25,6 +25,9 @@ pub enum AppError {
     Busy,
     #[error(transparent)]
     Store(StoreError),
+    /// Sending a customer e-mail failed (the worker retries it).
+    #[error("mail: {0}")]
+    Mail(String),
 }
 
 impl AppError {

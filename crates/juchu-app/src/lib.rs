@@ -9,6 +9,7 @@ mod drop_ship;
 mod error;
 mod export;
 mod keys;
+pub mod mail;
 mod master;
 mod modify;
 mod orders;
@@ -55,6 +56,8 @@ pub struct App {
     pub carriers: Arc<juchu_formats::CarrierConfig>,
     /// Wakes the in-process worker when new jobs are enqueued.
     pub jobs_ready: Arc<Notify>,
+    /// Customer e-mails (`[shop]`, `[mail]`); not configured by default (mail jobs are skipped).
+    pub mailer: Arc<mail::Mailer>,
 }
 
 impl App {
@@ -65,6 +68,7 @@ impl App {
             policies: Arc::new(policies),
             carriers: Arc::default(),
             jobs_ready: Arc::new(Notify::new()),
+            mailer: Arc::default(),
         }
     }
 

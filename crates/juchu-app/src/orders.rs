@@ -41,8 +41,10 @@ pub(crate) fn order_job(app: &App, kind: &str, id: OrderId) -> NewJob {
     }
 }
 
-/// The change set that persists one changed order with its effects.
+/// The change set that persists one changed order with its effects, and the customer e-mails
+/// those effects call for (the outbox: `mail.send` jobs in the same transaction).
 pub(crate) fn order_change(order: &Order, expected: i64, fx: Effects, actor: &Actor) -> ChangeSet {
+    let mails = crate::mail::outbox_jobs(order.id, &fx.events);
     ChangeSet {
         orders: vec![OrderWrite {
             order: order.clone(),
@@ -57,6 +59,7 @@ pub(crate) fn order_change(order: &Order, expected: i64, fx: Effects, actor: &Ac
             .map(|s| (Some(order.id), s))
             .collect(),
         actor: actor_label(actor),
+        jobs: mails,
         ..ChangeSet::default()
     }
 }
@@ -97,8 +100,8 @@ impl App {
                 return Ok(order); // nothing changed
             }
             let mut cs = order_change(&order, expected, fx, actor);
-            let wake = !jobs.is_empty();
-            cs.jobs = jobs;
+            cs.jobs.extend(jobs);
+            let wake = !cs.jobs.is_empty();
             match self.store.commit(cs).await {
                 Ok(()) => {
                     if wake {
@@ -176,8 +179,10 @@ impl App {
                 order: order.clone(),
                 expected_version: None,
             }],
+            jobs: std::iter::once(order_job(self, "order.receive", order.id))
+                .chain(crate::mail::outbox_jobs(order.id, std::slice::from_ref(&received)))
+                .collect(),
             events: vec![(order.id, received)],
-            jobs: vec![order_job(self, "order.receive", order.id)],
             actor: actor_label(actor),
             ..ChangeSet::default()
         };

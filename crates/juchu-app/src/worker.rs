@@ -166,6 +166,10 @@ impl Worker {
                 self.complete(job).await
             }
             "shipment.deem_delivered" => self.deem_delivered(job).await,
+            crate::mail::MAIL_JOB => {
+                self.app.send_mail(job).await?;
+                self.complete(job).await
+            }
             "bank.remind" | "bank.expire" => {
                 self.app.bank_deadline(&job.kind, order_id(job)?).await?;
                 self.complete(job).await
@@ -209,7 +213,7 @@ impl Worker {
             Err(e) => return Err(e),
         };
         let mut cs = crate::orders::order_change(&order, expected, fx, &actor);
-        cs.jobs = jobs;
+        cs.jobs.extend(jobs);
         cs.complete_job = Some((job.id, self.opts.id.clone()));
         self.app.store.commit(cs).await?;
         self.app.jobs_ready.notify_one();

@@ -9,11 +9,14 @@
 
 mod client;
 mod db;
+pub mod smtp_sink;
 
 pub use client::{Api, Resp, order_body};
 pub use db::{Backend, TestDb};
+pub use smtp_sink::{Received, SmtpSink};
 
 use juchu::server::ServerHandle;
+use juchu_app::mail::{MailSettings, ShopInfo, SmtpTls};
 use juchu_app::{App, SystemClock};
 use juchu_domain::policy::Policies;
 use std::sync::Arc;
@@ -24,6 +27,8 @@ pub struct TestApp {
     pub api: Api,
     /// An admin key's secret.
     pub admin: String,
+    /// The SMTP server the app sends customer e-mails to (every test app has one).
+    pub smtp: SmtpSink,
     server: Option<ServerHandle>,
 }
 
@@ -42,9 +47,28 @@ impl TestApp {
         policies: Policies,
         clock: Arc<dyn juchu_app::Clock>,
     ) -> TestApp {
+        Self::spawn_full(backend, policies, clock, SmtpSink::start().await).await
+    }
+
+    /// With the mail server down from the start (every transaction refused with 451), until the
+    /// test calls `t.smtp.fail_with(None)`.
+    pub async fn spawn_with_mail_down(backend: Backend) -> TestApp {
+        let smtp = SmtpSink::start().await;
+        smtp.fail_with(Some(451));
+        Self::spawn_full(backend, Policies::default(), Arc::new(SystemClock), smtp).await
+    }
+
+    async fn spawn_full(
+        backend: Backend,
+        policies: Policies,
+        clock: Arc<dyn juchu_app::Clock>,
+        smtp: SmtpSink,
+    ) -> TestApp {
         let db = TestDb::create(backend).await;
         let store = juchu::open_store(&db.url).await.expect("open store");
-        let app = App::new(store, clock, policies);
+        let app = App::new(store, clock, policies)
+            .with_mail(test_shop(), &test_mail(smtp.port()))
+            .expect("mail settings");
         let admin = app
             .create_api_key("test admin", juchu_domain::Role::Admin)
             .await
@@ -58,6 +82,7 @@ impl TestApp {
             db,
             api,
             admin,
+            smtp,
             server: Some(server),
         }
     }
@@ -76,6 +101,30 @@ impl TestApp {
             s.stop().await;
         }
         self.db.drop_now().await;
+    }
+}
+
+/// The shop of every test app (the footer of its e-mails).
+pub fn test_shop() -> ShopInfo {
+    ShopInfo {
+        name: "テスト商店".into(),
+        company: "株式会社テスト".into(),
+        address: "東京都千代田区千代田1-1".into(),
+        phone: "03-1234-5678".into(),
+        email: "shop@example.jp".into(),
+        url: "https://shop.example.jp".into(),
+        ..ShopInfo::default()
+    }
+}
+
+/// Plain SMTP to the test kit's sink.
+pub fn test_mail(port: u16) -> MailSettings {
+    MailSettings {
+        host: "127.0.0.1".into(),
+        port,
+        tls: SmtpTls::None,
+        timeout_secs: 5,
+        ..MailSettings::default()
     }
 }
 

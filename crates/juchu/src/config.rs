@@ -2,7 +2,8 @@
 
 use anyhow::Context;
 use figment::Figment;
-use figment::providers::Serialized;
+use figment::providers::{Format, Serialized, Toml};
+use juchu_app::mail::{MailSettings, ShopInfo};
 use juchu_domain::policy::Policies;
 use std::path::Path;
 
@@ -12,8 +13,9 @@ pub fn load_policies(path: Option<&Path>) -> anyhow::Result<Policies> {
     let mut fig = Figment::from(Serialized::defaults(Policies::default()));
     if let Some(p) = path {
         anyhow::ensure!(p.exists(), "config file {} does not exist", p.display());
-        // `[carriers]` belongs to `carriers::load_carriers`; the policies refuse unknown keys.
-        fig = fig.merge(crate::carriers::without_carriers(p)?);
+        // `[carriers]` belongs to `carriers::load_carriers`, `[shop]` and `[mail]` to `load_mail`;
+        // the policies refuse unknown keys.
+        fig = fig.merge(without_sections(p, &["carriers", "shop", "mail"])?);
     }
     let mut policies: Policies = fig.extract().with_context(|| match path {
         Some(p) => format!("reading policies from {}", p.display()),
@@ -26,4 +28,39 @@ pub fn load_policies(path: Option<&Path>) -> anyhow::Result<Policies> {
         policies.bank.webhook_secret = Some(secret);
     }
     Ok(policies)
+}
+
+/// The config file without the named sections.
+fn without_sections(p: &Path, sections: &[&str]) -> anyhow::Result<Serialized<figment::value::Dict>> {
+    let mut dict: figment::value::Dict = Figment::from(Toml::file(p))
+        .extract()
+        .with_context(|| format!("reading {}", p.display()))?;
+    for s in sections {
+        dict.remove(*s);
+    }
+    Ok(Serialized::defaults(dict))
+}
+
+/// `[shop]` (the footer of customer e-mails) and `[mail]` (SMTP) from the config file; defaults for
+/// the rest. Without `[mail] host` mail is not configured and mail jobs are completed as skipped.
+/// `JUCHU_SMTP_PASSWORD` overrides the password, so the secret need not sit in a file.
+pub fn load_mail(path: Option<&Path>) -> anyhow::Result<(ShopInfo, MailSettings)> {
+    let mut shop = Figment::from(Serialized::defaults(ShopInfo::default()));
+    let mut mail = Figment::from(Serialized::defaults(MailSettings::default()));
+    if let Some(p) = path {
+        shop = shop.merge(Figment::from(Toml::file(p)).focus("shop"));
+        mail = mail.merge(Figment::from(Toml::file(p)).focus("mail"));
+    }
+    let shop: ShopInfo = shop
+        .extract()
+        .with_context(|| "reading [shop] from the config file")?;
+    let mut mail: MailSettings = mail
+        .extract()
+        .with_context(|| "reading [mail] from the config file")?;
+    if let Ok(secret) = std::env::var("JUCHU_SMTP_PASSWORD")
+        && !secret.is_empty()
+    {
+        mail.password = Some(secret);
+    }
+    Ok((shop, mail))
 }

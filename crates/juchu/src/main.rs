@@ -148,7 +148,11 @@ async fn open_app(db: &DbArgs) -> anyhow::Result<App> {
         .await
         .with_context(|| format!("opening {}", db.database))?;
     let carriers = juchu::carriers::load_carriers(db.config.as_deref())?;
-    Ok(App::new(store, Arc::new(SystemClock), policies).with_carriers(carriers))
+    let (shop, mail) = juchu::config::load_mail(db.config.as_deref())?;
+    App::new(store, Arc::new(SystemClock), policies)
+        .with_carriers(carriers)
+        .with_mail(shop, &mail)
+        .map_err(|e| anyhow::anyhow!("[mail] in the config file: {e:?}"))
 }
 
 async fn admin_token(app: &App) -> anyhow::Result<()> {
