@@ -180,7 +180,10 @@ impl App {
                 expected_version: None,
             }],
             jobs: std::iter::once(order_job(self, "order.receive", order.id))
-                .chain(crate::mail::outbox_jobs(order.id, std::slice::from_ref(&received)))
+                .chain(crate::mail::outbox_jobs(
+                    order.id,
+                    std::slice::from_ref(&received),
+                ))
                 .collect(),
             events: vec![(order.id, received)],
             actor: actor_label(actor),

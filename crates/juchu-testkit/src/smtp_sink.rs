@@ -29,11 +29,11 @@ impl Received {
         self.parsed().subject().unwrap_or_default().to_owned()
     }
 
-    /// The decoded text/plain body.
+    /// The decoded text/plain body, lines ending in `\n`.
     pub fn text(&self) -> String {
         self.parsed()
             .body_text(0)
-            .map(|t| t.into_owned())
+            .map(|t| t.replace("\r\n", "\n"))
             .unwrap_or_default()
     }
 }
@@ -194,7 +194,8 @@ async fn session(stream: TcpStream, st: &State) -> std::io::Result<()> {
                 if from.is_none() || to.is_empty() {
                     "503 5.5.1 RCPT first\r\n".into()
                 } else {
-                    w.write_all(b"354 end data with <CR><LF>.<CR><LF>\r\n").await?;
+                    w.write_all(b"354 end data with <CR><LF>.<CR><LF>\r\n")
+                        .await?;
                     let mut raw = Vec::new();
                     loop {
                         buf.clear();
@@ -205,7 +206,11 @@ async fn session(stream: TcpStream, st: &State) -> std::io::Result<()> {
                             break;
                         }
                         // Dot-unstuffing: a line that starts with a dot was sent with one more.
-                        let line = if buf.first() == Some(&b'.') { &buf[1..] } else { &buf[..] };
+                        let line = if buf.first() == Some(&b'.') {
+                            &buf[1..]
+                        } else {
+                            &buf[..]
+                        };
                         raw.extend_from_slice(line);
                     }
                     st.messages.lock().unwrap().push(Received {

@@ -31,7 +31,10 @@ pub fn load_policies(path: Option<&Path>) -> anyhow::Result<Policies> {
 }
 
 /// The config file without the named sections.
-fn without_sections(p: &Path, sections: &[&str]) -> anyhow::Result<Serialized<figment::value::Dict>> {
+fn without_sections(
+    p: &Path,
+    sections: &[&str],
+) -> anyhow::Result<Serialized<figment::value::Dict>> {
     let mut dict: figment::value::Dict = Figment::from(Toml::file(p))
         .extract()
         .with_context(|| format!("reading {}", p.display()))?;

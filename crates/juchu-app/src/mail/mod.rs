@@ -177,7 +177,13 @@ impl Mailer {
         };
         let tls = |required: bool| {
             TlsParameters::new(host.to_owned())
-                .map(|p| if required { Tls::Required(p) } else { Tls::Wrapper(p) })
+                .map(|p| {
+                    if required {
+                        Tls::Required(p)
+                    } else {
+                        Tls::Wrapper(p)
+                    }
+                })
                 .map_err(|e| AppError::invalid("mail.tls", format!("TLS for `{host}`: {e}")))
         };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)

@@ -187,7 +187,15 @@ fn reduced_note(out: &mut String, lang: Lang, any_reduced: bool) {
 fn items_block(out: &mut String, lang: Lang, order: &Order) {
     let _ = writeln!(out, "{}", lang.t("■ご注文商品", "■ Items"));
     for l in &order.lines {
-        item(out, lang, &l.name, &l.sku, l.tax_rate, l.unit_price, l.quantity);
+        item(
+            out,
+            lang,
+            &l.name,
+            &l.sku,
+            l.tax_rate,
+            l.unit_price,
+            l.quantity,
+        );
     }
     reduced_note(
         out,
@@ -211,7 +219,11 @@ fn totals_block(out: &mut String, lang: Lang, order: &Order) {
         row(out, lang.t("割引", "Discount"), Money::ZERO - t.discount);
     }
     if t.points_used > Money::ZERO {
-        row(out, lang.t("ポイント利用", "Points used"), Money::ZERO - t.points_used);
+        row(
+            out,
+            lang.t("ポイント利用", "Points used"),
+            Money::ZERO - t.points_used,
+        );
     }
     let _ = writeln!(out, "{}: {}", lang.t("合計", "Total"), yen(t.total));
     for tl in &t.tax {
@@ -267,7 +279,12 @@ fn bank_block(out: &mut String, lang: Lang, order: &Order, shop: &ShopInfo) {
             let _ = writeln!(out, "  {}: {account}", lang.t("口座", "Account"));
         }
     }
-    let _ = writeln!(out, "  {}: {}", lang.t("口座名義", "Account holder"), shop.name);
+    let _ = writeln!(
+        out,
+        "  {}: {}",
+        lang.t("口座名義", "Account holder"),
+        shop.name
+    );
     let _ = writeln!(
         out,
         "  {}: {}",
@@ -347,7 +364,11 @@ fn greeting(out: &mut String, lang: Lang, order: &Order, shop: &ShopInfo) {
     match lang {
         Lang::Ja => {
             let _ = writeln!(out, "{} 様\n", order.customer.name);
-            let _ = writeln!(out, "{}をご利用いただき、誠にありがとうございます。", shop.name);
+            let _ = writeln!(
+                out,
+                "{}をご利用いただき、誠にありがとうございます。",
+                shop.name
+            );
         }
         Lang::En => {
             let _ = writeln!(out, "Dear {},\n", order.customer.name);
@@ -418,6 +439,7 @@ pub fn render(
             }
             let _ = writeln!(b, "\n{}", lang.t("■お届け先", "■ Ship to"));
             address_block(&mut b, lang, &order.shipping_address);
+            b.push('\n');
             let d = order.delivery.clone().unwrap_or_default();
             let date = d
                 .date
@@ -475,7 +497,13 @@ pub fn render(
                     "If the payment has not arrived by the due date, the order is cancelled."
                 )
             );
-            subject(lang, shop, "お振込のご案内", "Bank transfer instructions", order.number)
+            subject(
+                lang,
+                shop,
+                "お振込のご案内",
+                "Bank transfer instructions",
+                order.number,
+            )
         }
         MailKind::PaymentReceived => {
             let amount = money_of(&data["amount"]);
@@ -489,11 +517,26 @@ pub fn render(
                 )
             );
             order_ref(&mut b, lang, order);
-            let _ = writeln!(b, "{}: {}", lang.t("■ご入金額", "■ Amount received"), yen(amount));
+            let _ = writeln!(
+                b,
+                "{}: {}",
+                lang.t("■ご入金額", "■ Amount received"),
+                yen(amount)
+            );
             if paid != amount {
-                let _ = writeln!(b, "{}: {}", lang.t("■ご入金累計", "■ Paid in total"), yen(paid));
+                let _ = writeln!(
+                    b,
+                    "{}: {}",
+                    lang.t("■ご入金累計", "■ Paid in total"),
+                    yen(paid)
+                );
             }
-            let _ = writeln!(b, "{}: {}", lang.t("■ご注文合計", "■ Order total"), yen(order.totals.total));
+            let _ = writeln!(
+                b,
+                "{}: {}",
+                lang.t("■ご注文合計", "■ Order total"),
+                yen(order.totals.total)
+            );
             let ship = jst(now)
                 .date()
                 .checked_add(jiff::Span::new().days(shop.ship_within_days.clamp(0, 365)))
@@ -504,7 +547,13 @@ pub fn render(
                 lang.t("■発送予定日", "■ Expected to ship by"),
                 date_text(lang, ship)
             );
-            subject(lang, shop, "ご入金確認のお知らせ", "Payment received", order.number)
+            subject(
+                lang,
+                shop,
+                "ご入金確認のお知らせ",
+                "Payment received",
+                order.number,
+            )
         }
         MailKind::Shipped => {
             let sid = data["shipment_id"].as_str().unwrap_or_default();
@@ -513,7 +562,10 @@ pub fn render(
                 .iter()
                 .find(|s| s.id.to_string() == sid)
                 .ok_or_else(|| {
-                    AppError::invalid("payload", format!("order {} has no shipment {sid}", order.id))
+                    AppError::invalid(
+                        "payload",
+                        format!("order {} has no shipment {sid}", order.id),
+                    )
                 })?;
             let _ = writeln!(
                 b,
@@ -532,7 +584,10 @@ pub fn render(
                     date_text(lang, jst(at).date())
                 );
             }
-            let carrier = shipment.carrier.map(|c| carrier_name(lang, c)).unwrap_or("-");
+            let carrier = shipment
+                .carrier
+                .map(|c| carrier_name(lang, c))
+                .unwrap_or("-");
             let _ = writeln!(b, "{}: {carrier}", lang.t("■配送業者", "■ Carrier"));
             let _ = writeln!(
                 b,
@@ -541,7 +596,11 @@ pub fn render(
                 shipment.tracking_number.as_deref().unwrap_or("-")
             );
             if let Some(url) = &shipment.tracking_url {
-                let _ = writeln!(b, "{}:\n{url}", lang.t("■配送状況の確認", "■ Track your parcel"));
+                let _ = writeln!(
+                    b,
+                    "{}:\n{url}",
+                    lang.t("■配送状況の確認", "■ Track your parcel")
+                );
             }
             if let Some(d) = &order.delivery {
                 if let Some(date) = d.date {
@@ -577,7 +636,13 @@ pub fn render(
                 item(&mut b, lang, name, &sl.sku, rate, unit, sl.quantity);
             }
             reduced_note(&mut b, lang, any_reduced);
-            if order.shipments.iter().filter(|s| s.status != juchu_domain::shipment::ShipmentStatus::Cancelled).count() > 1 {
+            if order
+                .shipments
+                .iter()
+                .filter(|s| s.status != juchu_domain::shipment::ShipmentStatus::Cancelled)
+                .count()
+                > 1
+            {
                 let _ = writeln!(
                     b,
                     "{}",
@@ -597,7 +662,13 @@ pub fn render(
                     )
                 );
             }
-            subject(lang, shop, "商品発送のお知らせ", "Your order has shipped", order.number)
+            subject(
+                lang,
+                shop,
+                "商品発送のお知らせ",
+                "Your order has shipped",
+                order.number,
+            )
         }
         MailKind::Cancelled => {
             let _ = writeln!(
@@ -623,7 +694,13 @@ pub fn render(
                     "Any amount already paid is refunded (we will confirm it separately); card authorisations were released."
                 )
             );
-            subject(lang, shop, "ご注文キャンセルのお知らせ", "Your order has been cancelled", order.number)
+            subject(
+                lang,
+                shop,
+                "ご注文キャンセルのお知らせ",
+                "Your order has been cancelled",
+                order.number,
+            )
         }
         MailKind::Refunded => {
             let amount = money_of(&data["amount"]);
@@ -657,7 +734,13 @@ pub fn render(
                     "When the refund appears depends on the payment method."
                 )
             );
-            subject(lang, shop, "ご返金のお知らせ", "Refund issued", order.number)
+            subject(
+                lang,
+                shop,
+                "ご返金のお知らせ",
+                "Refund issued",
+                order.number,
+            )
         }
     };
     footer(&mut b, lang, shop);
@@ -665,7 +748,13 @@ pub fn render(
 }
 
 fn subject_confirmation(lang: Lang, shop: &ShopInfo, number: i64) -> String {
-    subject(lang, shop, "ご注文ありがとうございます", "Thank you for your order", number)
+    subject(
+        lang,
+        shop,
+        "ご注文ありがとうございます",
+        "Thank you for your order",
+        number,
+    )
 }
 
 fn carrier_name(lang: Lang, c: juchu_domain::carrier::Carrier) -> &'static str {

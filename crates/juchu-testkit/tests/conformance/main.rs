@@ -14,6 +14,7 @@ mod errors;
 mod flow;
 mod japanpost;
 mod jobs;
+mod mail;
 mod modify;
 mod partial_shipment;
 mod purchasing;
