@@ -148,7 +148,8 @@ struct Smtp {
 }
 
 impl Mailer {
-    /// Checks the settings and builds the transport (no connection is made yet).
+    /// Checks the settings and builds the transport (no connection is made yet). Call it inside
+    /// the Tokio runtime: the transport's connection pool runs on it.
     pub fn new(shop: ShopInfo, settings: &MailSettings) -> Result<Mailer, AppError> {
         let host = settings.host.trim();
         if host.is_empty() {
