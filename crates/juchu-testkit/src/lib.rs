@@ -58,16 +58,43 @@ impl TestApp {
         Self::spawn_full(backend, Policies::default(), Arc::new(SystemClock), smtp).await
     }
 
+    /// With mail not configured (no `[mail] host`): mail jobs are completed as skipped. The sink
+    /// runs but nothing is sent to it.
+    pub async fn spawn_without_mail(backend: Backend) -> TestApp {
+        let smtp = SmtpSink::start().await;
+        let mut settings = test_mail(smtp.port());
+        settings.host = String::new();
+        Self::spawn_mail(
+            backend,
+            Policies::default(),
+            Arc::new(SystemClock),
+            smtp,
+            settings,
+        )
+        .await
+    }
+
     async fn spawn_full(
         backend: Backend,
         policies: Policies,
         clock: Arc<dyn juchu_app::Clock>,
         smtp: SmtpSink,
     ) -> TestApp {
+        let settings = test_mail(smtp.port());
+        Self::spawn_mail(backend, policies, clock, smtp, settings).await
+    }
+
+    async fn spawn_mail(
+        backend: Backend,
+        policies: Policies,
+        clock: Arc<dyn juchu_app::Clock>,
+        smtp: SmtpSink,
+        settings: MailSettings,
+    ) -> TestApp {
         let db = TestDb::create(backend).await;
         let store = juchu::open_store(&db.url).await.expect("open store");
         let app = App::new(store, clock, policies)
-            .with_mail(test_shop(), &test_mail(smtp.port()))
+            .with_mail(test_shop(), &settings)
             .expect("mail settings");
         let admin = app
             .create_api_key("test admin", juchu_domain::Role::Admin)

@@ -113,7 +113,7 @@ fn postal(code: &str) -> String {
 }
 
 fn address_block(out: &mut String, lang: Lang, a: &Address) {
-    let _ = writeln!(out, "{} {}", a.name, lang.t("様", ""));
+    let _ = writeln!(out, "{}{}", a.name, lang.t(" 様", ""));
     let _ = writeln!(out, "{}", postal(&a.postal_code));
     let _ = write!(out, "{}{}{}", a.prefecture, a.city, a.line1);
     if let Some(l2) = a.line2.as_deref().filter(|l| !l.trim().is_empty()) {
@@ -429,7 +429,7 @@ pub fn render(
             order_ref(&mut b, lang, order);
             let _ = writeln!(b, "{RULE}\n");
             let _ = writeln!(b, "{}", lang.t("■ご注文者", "■ Ordered by"));
-            let _ = writeln!(b, "{} {}", order.customer.name, lang.t("様", ""));
+            let _ = writeln!(b, "{}{}", order.customer.name, lang.t(" 様", ""));
             if let Some(bill) = &order.billing_address {
                 address_block(&mut b, lang, bill);
             }

@@ -22,6 +22,7 @@ juchu_testkit::on_both_backends!(
     refund_mail_after_a_return,
     smtp_outage_delays_mail_not_the_order,
     permanent_rejection_goes_dead_after_retries,
+    without_mail_config_jobs_are_skipped,
 );
 
 const CUSTOMER: &str = "taro@example.jp";
@@ -542,5 +543,51 @@ async fn permanent_rejection_goes_dead_after_retries(b: Backend) {
     }
     assert_eq!(s.t.smtp.refused(), 8, "every attempt was made");
     assert!(s.t.smtp.messages().is_empty());
+    s.t.stop().await;
+}
+
+async fn without_mail_config_jobs_are_skipped(b: Backend) {
+    let s = shop_on(TestApp::spawn_without_mail(b).await).await;
+    let o = place(
+        &s,
+        &order_body("M-OFF", &[("TOWEL", 1, 1980)], "credit_card"),
+    )
+    .await;
+    let id = o["id"].as_str().unwrap().to_owned();
+    s.t.api.wait_status(&s.operator, &id, "allocated").await;
+    let r =
+        s.t.api
+            .post(
+                &format!("/api/v1/orders/{id}/cancel"),
+                &s.operator,
+                &json!({"reason": "test"}),
+            )
+            .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The mail jobs ran and completed: nothing waits, nothing is dead, nothing was sent.
+    s.t.api.wait_idle(&s.t.admin).await;
+    let jobs = s.t.api.get("/api/v1/admin/jobs", &s.t.admin).await.body;
+    assert_eq!(jobs["dead"].as_i64().unwrap_or(0), 0, "{jobs}");
+    assert_eq!(jobs["scheduled"].as_i64().unwrap_or(0), 0, "{jobs}");
+    assert!(s.t.smtp.messages().is_empty());
+    let metrics =
+        s.t.api
+            .http
+            .get(format!("{}/metrics", s.t.api.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+    for kind in ["confirmation", "cancelled"] {
+        assert!(
+            metrics.lines().any(|l| l.starts_with("juchu_mails_total{")
+                && l.contains(&format!("\"{kind}\""))
+                && l.contains("\"skipped\"")),
+            "{kind} not counted as skipped:\n{metrics}"
+        );
+    }
+    assert_eq!(s.t.smtp.refused(), 0);
     s.t.stop().await;
 }
