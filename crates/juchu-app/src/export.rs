@@ -54,7 +54,7 @@ impl ExportFormat {
     }
 }
 
-const CSV_HEADER: [&str; 20] = [
+const CSV_HEADER: [&str; 22] = [
     "batch_id",
     "warehouse",
     "shipment_id",
@@ -75,7 +75,17 @@ const CSV_HEADER: [&str; 20] = [
     "name",
     "quantity",
     "parcel_id",
+    "status",
+    "cancel_reason",
 ];
+
+/// Why the shop asks the warehouse to stop a `cancel_requested` shipment; empty otherwise.
+fn cancel_reason(s: &juchu_domain::shipment::Shipment) -> String {
+    match (s.status, &s.cancel_request) {
+        (ShipmentStatus::CancelRequested, Some(r)) => r.reason.clone(),
+        _ => String::new(),
+    }
+}
 
 /// The shipments of `batch`, with what a warehouse needs to pick, pack and label them.
 pub fn export_batch(
@@ -107,7 +117,7 @@ pub fn export_batch(
                 .map(|(o, s)| {
                     json!({
                         "shipment_id": s.id, "order_id": o.id, "order_number": o.number, "external_id": o.external_id,
-                        "status": s.status, "parcel_id": s.parcel(), "ship_to": o.shipping_address, "delivery": o.delivery, "notes": o.notes,
+                        "status": s.status, "cancel_reason": s.cancel_request.as_ref().map(|r| r.reason.as_str()), "parcel_id": s.parcel(), "ship_to": o.shipping_address, "delivery": o.delivery, "notes": o.notes,
                         "payment_method": o.payment.method, "cod_amount": cod(o, s.amount),
                         "lines": s.lines.iter().map(|l| json!({
                             "line_id": l.line_id, "sku": l.sku, "quantity": l.quantity,
@@ -150,6 +160,8 @@ pub fn export_batch(
                             .unwrap_or_default(),
                         l.quantity.to_string(),
                         s.parcel().to_string(),
+                        s.status.as_str().to_owned(),
+                        cancel_reason(s),
                     ])
                     .map_err(fail)?;
                 }

@@ -1,8 +1,10 @@
 //! Use cases of juchu: one transaction each, through the storage ports. Also the worker that runs
 //! the automatic steps of the flow (DOMAIN.md §2) from the job table.
 
+mod accounting;
 mod allocation;
 mod bank;
+mod cancel;
 mod carriers;
 mod clock;
 mod drop_ship;
@@ -23,9 +25,12 @@ mod shipping;
 mod split;
 mod worker;
 pub mod zengin;
-pub mod zengin_write;
+/// Moved to juchu-formats so the sandbox bank can write statements without depending on the app.
+pub use juchu_formats::zengin_write;
 
+pub use accounting::{JournalFormat, JournalSummary, RateSummary, month_range, parse_date};
 pub use bank::{DepositResult, NewDeposit, StatementImport};
+pub use cancel::{ShipmentQuery, ShipmentView};
 pub use carriers::{
     CarrierEvent, DeliveryStatus, EventOutcome, ImportSummary, ImportedRow, RowResult,
     TrackingImport, shipment_key,
@@ -54,6 +59,8 @@ pub struct App {
     pub policies: Arc<Policies>,
     /// Shipper and carrier account codes for label files (`[carriers]` in the config file).
     pub carriers: Arc<juchu_formats::CarrierConfig>,
+    /// Account names and tax categories of the journal files (`[accounting]` in the config file).
+    pub accounting: Arc<juchu_formats::AccountingConfig>,
     /// Wakes the in-process worker when new jobs are enqueued.
     pub jobs_ready: Arc<Notify>,
     /// Customer e-mails (`[shop]`, `[mail]`); not configured by default (mail jobs are skipped).
@@ -67,9 +74,15 @@ impl App {
             clock,
             policies: Arc::new(policies),
             carriers: Arc::default(),
+            accounting: Arc::default(),
             jobs_ready: Arc::new(Notify::new()),
             mailer: Arc::default(),
         }
+    }
+
+    pub fn with_accounting(mut self, accounting: juchu_formats::AccountingConfig) -> Self {
+        self.accounting = Arc::new(accounting);
+        self
     }
 
     pub fn now(&self) -> jiff::Timestamp {

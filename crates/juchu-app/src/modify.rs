@@ -6,6 +6,7 @@ use crate::{App, AppError, payments};
 use juchu_domain::intake::SkuInfo;
 use juchu_domain::modify::OrderPatch;
 use juchu_domain::payment::{PaymentOutcome, PaymentStatus};
+use juchu_domain::review::Finding;
 use juchu_domain::{Actor, Event, HoldCode, Order, OrderId};
 use juchu_store::StoreError;
 use serde_json::json;
@@ -53,6 +54,8 @@ impl App {
             }
             let expected = order.version;
             let old_payment = order.payment.clone();
+            // What the review rules say about the order before the change (see below).
+            let before = self.review_findings(&order).await?;
             let now = self.now();
             let (mut fx, needs) =
                 order.modify(patch, |c| skus.get(c).cloned(), &self.policies, actor, now)?;
@@ -125,6 +128,21 @@ impl App {
                     fx.events.push(Event::new("hold.released", actor, now, json!({"code": HoldCode::PaymentDeclined, "reason": reason, "note": "the new payment was authorised"})));
                 }
             }
+            // 注文確認 again: a changed address, lines or amount must not slip past the review.
+            // Only what the change newly triggers is held (a finding the order had before, with
+            // the same reason, was seen and released by an operator already).
+            let after = self.review_findings(&order).await?;
+            let new: Vec<Finding> = after.into_iter().filter(|f| !before.contains(f)).collect();
+            if !new.is_empty() {
+                let held = order.apply_review(
+                    &new,
+                    juchu_domain::Money::ZERO,
+                    self.policies.tax_rounding,
+                    actor,
+                    now,
+                );
+                fx.events.extend(held.events);
+            }
             let mut cs = order_change(&order, expected, fx, actor);
             if needs.released {
                 cs.jobs.push(stock_arrived_job(self));
@@ -149,5 +167,17 @@ impl App {
             }
         }
         Err(AppError::Busy)
+    }
+}
+
+impl App {
+    /// The holds the review rules in force would ask for on `order` as it is now.
+    async fn review_findings(&self, order: &Order) -> Result<Vec<Finding>, AppError> {
+        let review = self.prepare_review(order).await?;
+        Ok(juchu_domain::review::evaluate(
+            order,
+            &review.rules,
+            &review.input,
+        ))
     }
 }

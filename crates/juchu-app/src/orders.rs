@@ -244,7 +244,8 @@ impl App {
         Ok(self.store.order_events(id).await?)
     }
 
-    /// Cancels as the actor's policy allows; stock released, payment voided.
+    /// Cancels as the actor's policy allows; stock released, payment voided. After shipping
+    /// instruction the cancel is a request the warehouse confirms or refuses (`cancel_request`).
     pub async fn cancel_order(
         &self,
         id: OrderId,
@@ -257,11 +258,11 @@ impl App {
         }
         let order = self
             .change_order(id, if_match, actor, |o, app| {
-                let had_stock = !o.allocations.is_empty();
                 let drop_ship = crate::drop_ship::sync_jobs(app, o);
                 let fx = o.cancel(reason.trim(), &app.policies, actor, app.now())?;
-                // Released stock may complete orders that wait.
-                let mut jobs = if had_stock {
+                // Released stock may complete orders that wait. After instruction the cancel is
+                // only a request to the warehouse, and nothing is released yet.
+                let mut jobs = if !fx.stock.is_empty() {
                     vec![crate::master::stock_arrived_job(app)]
                 } else {
                     vec![]
@@ -270,8 +271,12 @@ impl App {
                 Ok((fx, jobs))
             })
             .await?;
-        self.settle_account(&order).await?;
-        metrics::counter!("juchu_orders_cancelled_total").increment(1);
+        if order.status == OrderStatus::Cancelled {
+            self.settle_account(&order).await?;
+            metrics::counter!("juchu_orders_cancelled_total").increment(1);
+        } else {
+            metrics::counter!("juchu_cancel_requests_total").increment(1);
+        }
         Ok(order)
     }
 

@@ -31,7 +31,7 @@ impl App {
                 }
                 let mut jobs = vec![];
                 if received {
-                    let more = o.receive_return(rid, actor, now)?;
+                    let more = o.receive_return(rid, app.policies.tax_rounding, actor, now)?;
                     if !more.stock.is_empty() {
                         jobs.push(stock_arrived_job(app));
                     }
@@ -58,7 +58,7 @@ impl App {
         actor: &Actor,
     ) -> Result<Order, AppError> {
         self.change_order(id, if_match, actor, |o, app| {
-            let fx = o.receive_return(rid, actor, app.now())?;
+            let fx = o.receive_return(rid, app.policies.tax_rounding, actor, app.now())?;
             let jobs = if fx.stock.is_empty() {
                 vec![]
             } else {

@@ -105,3 +105,37 @@ impl Order {
         Ok(fx)
     }
 }
+
+impl Order {
+    /// 同梱: shipment `gone` (another order's, whose cancellation was confirmed) leaves the parcel
+    /// this order's shipment `id` is part of. A member whose parcel leader left ships on its own.
+    pub fn leave_parcel(
+        &mut self,
+        id: ShipmentId,
+        gone: ShipmentId,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<Effects, DomainError> {
+        let idx = self.shipment_index(id)?;
+        let s = &mut self.shipments[idx];
+        let was_member = s.combined_into == Some(gone);
+        let was_lead = s.combined_with.contains(&gone);
+        if !was_member && !was_lead {
+            return Ok(Effects::default());
+        }
+        if was_member {
+            s.combined_into = None;
+        }
+        s.combined_with.retain(|x| *x != gone);
+        let mut fx = Effects::default();
+        fx.event(
+            "shipment.uncombined",
+            actor,
+            at,
+            json!({"shipment_id": id, "left": gone, "parcel": s.parcel(),
+                   "reason": "the other order's cancellation was confirmed"}),
+        );
+        self.touch(at);
+        Ok(fx)
+    }
+}

@@ -363,6 +363,7 @@ pub fn build_order(
         shipments: Vec::new(),
         points: Points::default(),
         returns: Vec::new(),
+        cancel_request: None,
         created_at: now,
         updated_at: now,
     })

@@ -3,6 +3,7 @@
 
 use crate::order::{Line, Order};
 use crate::payment::PaymentMethod;
+use crate::shipment::ShipmentStatus;
 use crate::status::OrderStatus;
 
 /// Everything wrong with one order; empty when it is sound.
@@ -47,6 +48,29 @@ pub fn violations(o: &Order) -> Vec<String> {
     }
     if o.status == OrderStatus::Cancelled && !o.allocations.is_empty() {
         out.push(format!("order {}: cancelled but holds stock", o.number));
+    }
+    if o.status == OrderStatus::Cancelled && o.shipments.iter().any(|s| s.status.is_open()) {
+        out.push(format!(
+            "order {}: cancelled but a shipment is still live",
+            o.number
+        ));
+    }
+    let requested = o
+        .shipments
+        .iter()
+        .filter(|s| s.status == ShipmentStatus::CancelRequested)
+        .count();
+    if requested > 0 && o.status != OrderStatus::ShippingInstructed {
+        out.push(format!(
+            "order {}: a cancel_requested shipment on a {} order",
+            o.number, o.status
+        ));
+    }
+    if (requested > 0) != o.cancel_request.is_some() {
+        out.push(format!(
+            "order {}: cancel request on the order and cancel_requested shipments disagree",
+            o.number
+        ));
     }
     let p = &o.payment;
     let card_like = matches!(

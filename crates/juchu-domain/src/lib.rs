@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod allocation;
 pub mod bank;
+pub mod cancel;
 pub mod carrier;
 pub mod combine;
 pub mod delivery;
@@ -12,6 +13,7 @@ pub mod event;
 pub mod ids;
 pub mod intake;
 pub mod invariants;
+pub mod journal;
 pub mod lifecycle;
 pub mod modify;
 pub mod money;

@@ -369,13 +369,35 @@ impl Order {
                 "part of the order has already shipped; record the rest as shipped and use a return",
             ));
         }
+        if let Some(pending) = &self.cancel_request {
+            return Err(self.refuse(
+                OrderStatus::Cancelled,
+                format!(
+                    "a cancellation requested at {} is already waiting for the warehouse to confirm or refuse it",
+                    pending.requested_at
+                ),
+            ));
+        }
+        // After instruction the warehouse may be picking: the cancel becomes its request.
+        if self.cancel_needs_warehouse() {
+            return self.request_cancel(reason, actor, at);
+        }
+        self.finish_cancel(reason, None, actor, at)
+    }
+
+    /// The cancellation itself: stock released, open shipments cancelled, payment voided or
+    /// refunded. `request` is the warehouse request this completes, if any.
+    pub(crate) fn finish_cancel(
+        &mut self,
+        reason: &str,
+        request: Option<&crate::cancel::CancelRequest>,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<Effects, DomainError> {
         let mut fx = Effects::default();
         self.release_all(&mut fx, actor, at);
         for s in &mut self.shipments {
-            if matches!(
-                s.status,
-                ShipmentStatus::Pending | ShipmentStatus::Instructed
-            ) {
+            if s.status.is_open() {
                 s.status = ShipmentStatus::Cancelled;
             }
         }
@@ -408,7 +430,16 @@ impl Order {
             | PaymentStatus::Voided
             | PaymentStatus::Declined => {}
         }
-        fx.event("order.cancelled", actor, at, json!({"reason": reason}));
+        match request {
+            Some(r) => fx.event(
+                "order.cancelled",
+                actor,
+                at,
+                json!({"reason": reason, "requested_by": r.requested_by, "requested_at": r.requested_at,
+                       "confirmed_by_warehouse": true}),
+            ),
+            None => fx.event("order.cancelled", actor, at, json!({"reason": reason})),
+        }
         self.transition(OrderStatus::Cancelled, &mut fx, actor, at)?;
         self.touch(at);
         Ok(fx)
@@ -505,6 +536,7 @@ impl Order {
                 lines,
                 combined_into: None,
                 combined_with: Vec::new(),
+                cancel_request: None,
             });
         }
         let mut fx = Effects::default();
@@ -537,7 +569,9 @@ impl Order {
     ) -> Result<Effects, DomainError> {
         let idx = self.shipment_index(id)?;
         let s = &self.shipments[idx];
-        if s.status != ShipmentStatus::Instructed || self.status != OrderStatus::ShippingInstructed
+        let requested = s.status == ShipmentStatus::CancelRequested;
+        if !(s.status == ShipmentStatus::Instructed || requested)
+            || self.status != OrderStatus::ShippingInstructed
         {
             return Err(self.refuse(
                 OrderStatus::Shipped,
@@ -547,8 +581,19 @@ impl Order {
                 ),
             ));
         }
-        let s = self.shipments[idx].clone();
         let mut fx = Effects::default();
+        if requested {
+            // The warehouse shipped anyway: the cancel request is refused by that fact.
+            self.withdraw_cancel_request(
+                id,
+                "the warehouse shipped the parcel before the cancellation reached it",
+                true,
+                &mut fx,
+                actor,
+                at,
+            );
+        }
+        let s = self.shipments[idx].clone();
         for sl in &s.lines {
             if let Some(a) = self
                 .allocations
@@ -679,11 +724,13 @@ impl Order {
         if self.status != OrderStatus::Delivered {
             return Err(self.refuse(OrderStatus::Recognized, "revenue is recognised on delivery"));
         }
+        let entry =
+            crate::journal::sale_entry(&crate::journal::EntryRef::of(self), &self.totals, at);
         fx.event(
             "order.recognized",
             actor,
             at,
-            json!({"total": self.totals.total, "tax": self.totals.tax}),
+            json!({"total": self.totals.total, "tax": self.totals.tax, "journal": entry}),
         );
         self.transition(OrderStatus::Recognized, &mut fx, actor, at)?;
         self.touch(at);

@@ -43,6 +43,10 @@ pub struct Order {
     /// Returns (返品) of shipped goods, in the order they were requested.
     #[serde(default)]
     pub returns: Vec<crate::returns::Return>,
+    /// A cancellation asked for after shipping instruction, waiting for the warehouse to confirm
+    /// or refuse it (`null` when none is pending).
+    #[serde(default)]
+    pub cancel_request: Option<crate::cancel::CancelRequest>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]

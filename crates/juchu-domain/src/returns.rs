@@ -209,6 +209,7 @@ impl Order {
     pub fn receive_return(
         &mut self,
         id: ReturnId,
+        rounding: crate::tax::Rounding,
         actor: &Actor,
         at: Timestamp,
     ) -> Result<Effects, DomainError> {
@@ -282,13 +283,28 @@ impl Order {
                    "refund_amount": refund, "points_revoked": revoke}),
         );
         if self.status == OrderStatus::Recognized {
-            // The accounting journal turns this into a reversal entry (赤黒) per tax rate.
+            // The accounting journal's reversal entry (赤黒) per tax rate, kept in the event.
+            let returned: Vec<(crate::tax::TaxRate, Money)> = by_rate
+                .iter()
+                .filter_map(|(rate, amount)| {
+                    let rate = u8::try_from(*rate).ok()?;
+                    Some((crate::tax::TaxRate::try_from(rate).ok()?, *amount))
+                })
+                .collect();
+            let entry = crate::journal::reversal_entry(
+                &crate::journal::EntryRef::of(self),
+                &returned,
+                refund,
+                rounding,
+                at,
+            );
             fx.event(
                 "revenue.reversed",
                 actor,
                 at,
                 json!({"return_id": id, "refund_amount": refund,
-                       "items_by_rate": by_rate.iter().map(|(rate, amount)| json!({"rate": rate, "amount": amount})).collect::<Vec<_>>()}),
+                       "items_by_rate": by_rate.iter().map(|(rate, amount)| json!({"rate": rate, "amount": amount})).collect::<Vec<_>>(),
+                       "journal": entry}),
             );
         }
         self.touch(at);

@@ -12,6 +12,9 @@ use utoipa::ToSchema;
 pub enum ShipmentStatus {
     Pending,
     Instructed,
+    /// After instruction the order's cancellation is a request: the warehouse confirms (the
+    /// shipment is `cancelled`, the order cancelled) or refuses (back to `instructed`).
+    CancelRequested,
     Shipped,
     Delivered,
     Cancelled,
@@ -42,6 +45,43 @@ pub struct Shipment {
     /// 同梱: the shipments of other orders packed into this parcel.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub combined_with: Vec<ShipmentId>,
+    /// The cancellation the warehouse is asked to confirm or refuse (status `cancel_requested`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_request: Option<crate::cancel::CancelRequest>,
+}
+
+impl ShipmentStatus {
+    pub const ALL: [ShipmentStatus; 6] = [
+        ShipmentStatus::Pending,
+        ShipmentStatus::Instructed,
+        ShipmentStatus::CancelRequested,
+        ShipmentStatus::Shipped,
+        ShipmentStatus::Delivered,
+        ShipmentStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShipmentStatus::Pending => "pending",
+            ShipmentStatus::Instructed => "instructed",
+            ShipmentStatus::CancelRequested => "cancel_requested",
+            ShipmentStatus::Shipped => "shipped",
+            ShipmentStatus::Delivered => "delivered",
+            ShipmentStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ShipmentStatus> {
+        ShipmentStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Not yet shipped and not cancelled: the warehouse still has it to pick, pack or stop.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            ShipmentStatus::Pending | ShipmentStatus::Instructed | ShipmentStatus::CancelRequested
+        )
+    }
 }
 
 impl Shipment {

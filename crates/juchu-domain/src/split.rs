@@ -246,6 +246,7 @@ impl Order {
             shipments: Vec::new(),
             points: Points::default(),
             returns: Vec::new(),
+            cancel_request: None,
             created_at: at,
             updated_at: at,
             ..self.clone()

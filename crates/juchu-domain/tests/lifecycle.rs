@@ -45,6 +45,10 @@ enum Action {
     Ship(usize),
     Deliver(usize),
     Recognize,
+    /// The warehouse confirms the cancel request of shipment i.
+    ConfirmCancel(usize),
+    /// The warehouse refuses the cancel request of shipment i.
+    RefuseCancel(usize),
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -63,6 +67,8 @@ fn action() -> impl Strategy<Value = Action> {
         4 => (0usize..4).prop_map(Action::Ship),
         4 => (0usize..4).prop_map(Action::Deliver),
         2 => Just(Action::Recognize),
+        2 => (0usize..4).prop_map(Action::ConfirmCancel),
+        1 => (0usize..4).prop_map(Action::RefuseCancel),
     ]
 }
 
@@ -206,6 +212,14 @@ fn step(
             order.deliver(id, now, &system, now)
         }
         Action::Recognize => order.recognize(&system, now),
+        Action::ConfirmCancel(i) => {
+            let id = shipment_id(order, *i);
+            order.confirm_cancel(id, &system, now)
+        }
+        Action::RefuseCancel(i) => {
+            let id = shipment_id(order, *i);
+            order.refuse_cancel(id, "already packed", &system, now)
+        }
     })
 }
 

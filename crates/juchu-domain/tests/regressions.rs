@@ -91,6 +91,65 @@ fn cancel_after_a_partial_shipment_is_refused_and_changes_nothing() {
     o.deliver(a, at(12), &sys, at(12)).unwrap();
 }
 
+/// After instruction a cancel is a request on every open shipment; one refusal withdraws it as a
+/// whole (a shipment confirmed already goes back to `instructed`, its stock never left), and the
+/// order is cancelled, releasing exactly its stock, only when every shipment is confirmed.
+#[test]
+fn a_cancel_request_over_two_shipments() {
+    use juchu_domain::shipment::ShipmentStatus;
+    let mut o = two_shipment_order();
+    let operator = Actor::User {
+        id: "op-1".into(),
+        role: Role::Operator,
+    };
+    let wms = Actor::system("wms");
+    let (a, b) = (o.shipments[0].id, o.shipments[1].id);
+    let fx = o
+        .cancel("changed", &Policies::default(), &operator, at(10))
+        .unwrap();
+    assert!(fx.stock.is_empty(), "a request releases nothing");
+    assert_eq!(o.status, OrderStatus::ShippingInstructed);
+    assert!(
+        o.shipments
+            .iter()
+            .all(|s| s.status == ShipmentStatus::CancelRequested)
+    );
+    assert!(invariants::violations(&o).is_empty());
+
+    o.confirm_cancel(a, &wms, at(11)).unwrap();
+    assert_eq!(o.shipments[0].status, ShipmentStatus::Cancelled);
+    assert_eq!(o.status, OrderStatus::ShippingInstructed);
+    assert!(invariants::violations(&o).is_empty());
+    let before = o.clone();
+    assert!(o.confirm_cancel(a, &wms, at(12)).is_err());
+    assert_eq!(o, before, "a repeated confirmation changed the order");
+
+    o.refuse_cancel(b, "packed", &wms, at(12)).unwrap();
+    assert!(
+        o.shipments
+            .iter()
+            .all(|s| s.status == ShipmentStatus::Instructed)
+    );
+    assert!(o.cancel_request.is_none());
+    assert_eq!(o.allocations.len(), 2);
+    assert!(invariants::violations(&o).is_empty());
+
+    o.cancel("changed again", &Policies::default(), &operator, at(13))
+        .unwrap();
+    assert!(
+        o.cancel("twice", &Policies::default(), &operator, at(13))
+            .is_err()
+    );
+    o.confirm_cancel(b, &wms, at(14)).unwrap();
+    let fx = o.confirm_cancel(a, &wms, at(15)).unwrap();
+    assert_eq!(o.status, OrderStatus::Cancelled);
+    assert_eq!(fx.stock.iter().map(|s| s.allocated).sum::<i64>(), -2);
+    assert!(o.allocations.is_empty());
+    assert!(o.cancel_request.is_none());
+    assert!(fx.events.iter().any(|e| e.kind == "payment.voided"));
+    assert!(invariants::violations(&o).is_empty());
+}
+
 proptest! {
     #![proptest_config(common::config(256))]
 

@@ -1,10 +1,12 @@
 //! Carrier files juchu exchanges with Yamato B2クラウド, Sagawa e飛伝Ⅲ and Japan Post ゆうプリR /
-//! Click Post (FORMATS.md §1–2).
+//! Click Post (FORMATS.md §1–2), the journal files of 弥生, freee and マネーフォワード (§7), and
+//! Zengin statements as a bank writes them (§4, `zengin_write`).
 //!
 //! Pure: plain rows in, Shift_JIS (CP932) bytes out, and tracking files back into plain rows. The
 //! application decides what a row means (which shipment, which order); this crate only knows the
 //! layouts, the character set and the field widths.
 
+mod accounting;
 mod clickpost;
 mod config;
 mod sagawa;
@@ -12,7 +14,13 @@ mod sjis;
 mod tracking;
 mod yamato;
 mod yupri;
+/// Zengin (全銀協) statement files as a bank writes them (FORMATS.md §4), for the sandbox bank and tests.
+pub mod zengin_write;
 
+pub use accounting::{
+    AccountingConfig, FREEE_HEADER, JournalRow, MONEYFORWARD_HEADER, Posting, YAYOI_COLUMNS,
+    write_freee, write_moneyforward, write_yayoi,
+};
 pub use clickpost::{CLICKPOST_COLUMNS, CLICKPOST_MAX_ROWS, write_clickpost};
 pub use config::{CarrierConfig, JapanPostConfig, SagawaConfig, Shipper, YamatoConfig};
 pub use sagawa::{EHIDEN_COLUMNS, write_ehiden};

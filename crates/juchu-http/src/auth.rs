@@ -50,6 +50,7 @@ pub mod roles {
     pub const SHIPPING: &[Role] = &[Operator, Warehouse];
     /// Announcing a return: the shop, the customer's storefront, or the warehouse that got it.
     pub const RETURN_REQUEST: &[Role] = &[Operator, Storefront, Warehouse];
+    pub const ACCOUNTING: &[Role] = &[Operator, Accounting];
     pub const ADMIN: &[Role] = &[];
     pub const MONITOR: &[Role] = &[Operator];
 }

@@ -28,7 +28,7 @@ use utoipa_swagger_ui::SwaggerUi;
 #[openapi(
     info(title = "juchu", description = "受注管理 — order management for Japanese e-commerce. All amounts are integers in yen."),
     modifiers(&BearerAuth),
-    tags((name = "orders"), (name = "master"), (name = "stock"), (name = "shipping"), (name = "admin"), (name = "bank"))
+    tags((name = "orders"), (name = "master"), (name = "stock"), (name = "shipping"), (name = "admin"), (name = "bank"), (name = "accounting"))
 )]
 struct ApiDoc;
 
@@ -61,6 +61,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::modify::router())
         .merge(routes::delivery::router())
         .merge(routes::returns::router())
+        .merge(routes::accounting::router())
+        .merge(routes::cancel::router())
 }
 
 /// The whole HTTP surface for one app.

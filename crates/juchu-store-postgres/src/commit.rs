@@ -14,6 +14,7 @@ fn shipment_status(s: ShipmentStatus) -> &'static str {
     match s {
         ShipmentStatus::Pending => "pending",
         ShipmentStatus::Instructed => "instructed",
+        ShipmentStatus::CancelRequested => "cancel_requested",
         ShipmentStatus::Shipped => "shipped",
         ShipmentStatus::Delivered => "delivered",
         ShipmentStatus::Cancelled => "cancelled",

@@ -63,6 +63,14 @@ impl Store for PostgresStore {
     async fn order_by_shipment(&self, id: ShipmentId) -> Result<Option<OrderId>> {
         self.order_by_shipment_impl(id).await
     }
+    async fn shipments_by_status(
+        &self,
+        status: juchu_domain::shipment::ShipmentStatus,
+        after: Option<ShipmentId>,
+        limit: i64,
+    ) -> Result<Vec<(ShipmentId, Order)>> {
+        self.shipments_by_status_impl(status, after, limit).await
+    }
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<Order>> {
         self.list_orders_impl(filter).await
     }
@@ -71,6 +79,14 @@ impl Store for PostgresStore {
     }
     async fn order_events(&self, id: OrderId) -> Result<Vec<EventRecord>> {
         self.order_events_impl(id).await
+    }
+    async fn events_of_kinds(
+        &self,
+        kinds: &[&str],
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+    ) -> Result<Vec<EventRecord>> {
+        self.events_of_kinds_impl(kinds, from, to).await
     }
     async fn waiting_orders(&self, limit: i64) -> Result<Vec<OrderId>> {
         self.waiting_orders_impl(limit).await

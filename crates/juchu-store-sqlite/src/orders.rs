@@ -1,6 +1,6 @@
 use crate::{SqliteStore, db_err};
 use juchu_domain::{BatchId, Order, OrderId, OrderStatus, ShipmentId};
-use juchu_store::codec::{event_from_json, like_pattern, order_from_json, timestamp};
+use juchu_store::codec::{event_from_json, like_pattern, micros, order_from_json, timestamp};
 use juchu_store::{BatchRecord, EventRecord, OrderFilter, Result, StoreError};
 use sqlx::Row;
 
@@ -62,6 +62,32 @@ impl SqliteStore {
         id.as_deref().map(parse_id).transpose()
     }
 
+    pub(crate) async fn shipments_by_status_impl(
+        &self,
+        status: juchu_domain::shipment::ShipmentStatus,
+        after: Option<ShipmentId>,
+        limit: i64,
+    ) -> Result<Vec<(ShipmentId, Order)>> {
+        let rows = sqlx::query(
+            "SELECT s.id, o.doc FROM shipments s JOIN orders o ON o.id = s.order_id
+             WHERE s.status = ?1 AND (?2 IS NULL OR s.id > ?2)
+             ORDER BY s.id LIMIT ?3",
+        )
+        .bind(status.as_str())
+        .bind(after.map(|id| id.to_string()))
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id").map_err(db_err)?;
+                let doc: String = r.try_get("doc").map_err(db_err)?;
+                Ok((parse_id(&id)?, order_from_json(&doc)?))
+            })
+            .collect()
+    }
+
     pub(crate) async fn list_orders_impl(&self, f: &OrderFilter) -> Result<Vec<Order>> {
         let docs: Vec<String> = sqlx::query_scalar(
             "SELECT doc FROM orders
@@ -92,6 +118,43 @@ impl SqliteStore {
                     s.parse().map_err(StoreError::Corrupt)?,
                     r.try_get("n").map_err(db_err)?,
                 ))
+            })
+            .collect()
+    }
+
+    pub(crate) async fn events_of_kinds_impl(
+        &self,
+        kinds: &[&str],
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+    ) -> Result<Vec<EventRecord>> {
+        if kinds.is_empty() {
+            return Ok(vec![]);
+        }
+        let marks = vec!["?"; kinds.len()].join(", ");
+        let sql = format!(
+            "SELECT seq, order_id, event FROM order_events
+             WHERE kind IN ({marks}) AND at >= ? AND at < ? ORDER BY seq"
+        );
+        let mut q = sqlx::query(&sql);
+        for k in kinds {
+            q = q.bind(*k);
+        }
+        let rows = q
+            .bind(micros(from))
+            .bind(micros(to))
+            .fetch_all(&self.read)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let doc: String = r.try_get("event").map_err(db_err)?;
+                let order_id: String = r.try_get("order_id").map_err(db_err)?;
+                Ok(EventRecord {
+                    seq: r.try_get("seq").map_err(db_err)?,
+                    order_id: parse_id(&order_id)?,
+                    event: event_from_json(&doc)?,
+                })
             })
             .collect()
     }

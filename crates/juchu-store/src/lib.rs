@@ -62,6 +62,14 @@ pub trait Store: CarrierStore + BankStore + ReviewStore + Send + Sync + 'static 
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<Order>>;
     async fn count_orders(&self) -> Result<Vec<(OrderStatus, i64)>>;
     async fn order_events(&self, id: OrderId) -> Result<Vec<EventRecord>>;
+    /// Events of these kinds with `from <= at < to`, across all orders, in commit order (the
+    /// accounting journal reads its entries this way).
+    async fn events_of_kinds(
+        &self,
+        kinds: &[&str],
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+    ) -> Result<Vec<EventRecord>>;
     /// Orders waiting for stock with no holds, first come first served (priority, then ordered_at).
     async fn waiting_orders(&self, limit: i64) -> Result<Vec<OrderId>>;
     /// Allocated, hold-free orders, optionally only those with stock in one warehouse.
@@ -73,6 +81,14 @@ pub trait Store: CarrierStore + BankStore + ReviewStore + Send + Sync + 'static 
         include_partial: bool,
         limit: i64,
     ) -> Result<Vec<OrderId>>;
+    /// Shipments in `status` with their orders, oldest shipment first, those after shipment
+    /// `after` (the last one of the previous page), at most `limit`.
+    async fn shipments_by_status(
+        &self,
+        status: juchu_domain::shipment::ShipmentStatus,
+        after: Option<ShipmentId>,
+        limit: i64,
+    ) -> Result<Vec<(ShipmentId, Order)>>;
     async fn batch(&self, id: juchu_domain::BatchId) -> Result<Option<BatchRecord>>;
     /// Orders with a shipment in a batch.
     async fn batch_orders(&self, id: juchu_domain::BatchId) -> Result<Vec<Order>>;

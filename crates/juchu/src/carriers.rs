@@ -28,12 +28,16 @@ pub fn load_carriers(path: Option<&Path>) -> anyhow::Result<CarrierConfig> {
     Ok(c)
 }
 
-/// The config file without `[carriers]`, for the policies (which refuse unknown keys).
+/// The config file without `[carriers]` and `[accounting]`, for the policies (which refuse unknown keys).
 pub fn without_carriers(p: &Path) -> anyhow::Result<Serialized<figment::value::Dict>> {
     let mut dict: figment::value::Dict = Figment::from(Toml::file(p))
         .extract()
         .with_context(|| format!("reading {}", p.display()))?;
     dict.remove("carriers");
+    dict.remove("accounting");
+    // `[shop]` and `[mail]` belong to `config::load_mail`.
+    dict.remove("shop");
+    dict.remove("mail");
     Ok(Serialized::defaults(dict))
 }
 
@@ -97,7 +101,7 @@ pub async fn export_shipping(
 }
 
 /// An application error as one line a person can act on (the field messages, not just the kind).
-fn error_text(e: juchu_app::AppError) -> anyhow::Error {
+pub(crate) fn error_text(e: juchu_app::AppError) -> anyhow::Error {
     match e {
         juchu_app::AppError::Invalid(fields) => anyhow::anyhow!(
             "{}",

@@ -13,9 +13,8 @@ pub fn load_policies(path: Option<&Path>) -> anyhow::Result<Policies> {
     let mut fig = Figment::from(Serialized::defaults(Policies::default()));
     if let Some(p) = path {
         anyhow::ensure!(p.exists(), "config file {} does not exist", p.display());
-        // `[carriers]` belongs to `carriers::load_carriers`, `[shop]` and `[mail]` to `load_mail`;
-        // the policies refuse unknown keys.
-        fig = fig.merge(without_sections(p, &["carriers", "shop", "mail"])?);
+        // `[carriers]` belongs to `carriers::load_carriers`; the policies refuse unknown keys.
+        fig = fig.merge(crate::carriers::without_carriers(p)?);
     }
     let mut policies: Policies = fig.extract().with_context(|| match path {
         Some(p) => format!("reading policies from {}", p.display()),
@@ -28,20 +27,6 @@ pub fn load_policies(path: Option<&Path>) -> anyhow::Result<Policies> {
         policies.bank.webhook_secret = Some(secret);
     }
     Ok(policies)
-}
-
-/// The config file without the named sections.
-fn without_sections(
-    p: &Path,
-    sections: &[&str],
-) -> anyhow::Result<Serialized<figment::value::Dict>> {
-    let mut dict: figment::value::Dict = Figment::from(Toml::file(p))
-        .extract()
-        .with_context(|| format!("reading {}", p.display()))?;
-    for s in sections {
-        dict.remove(*s);
-    }
-    Ok(Serialized::defaults(dict))
 }
 
 /// `[shop]` (the footer of customer e-mails) and `[mail]` (SMTP) from the config file; defaults for

@@ -362,9 +362,15 @@ pub async fn seed(app: &App, orders: usize) -> anyhow::Result<String> {
     let shipments: Vec<_> = result
         .batches
         .iter()
-        .flat_map(|b| b.shipments.iter().map(|s| s.id))
+        .flat_map(|b| b.shipments.iter().map(|s| (s.id, s.order_id)))
         .collect();
-    for (k, sid) in shipments.iter().enumerate() {
+    for (k, (sid, order_id)) in shipments.iter().enumerate() {
+        if k % 10 == 9 {
+            // A late change of mind: after instruction the cancel waits for the warehouse.
+            let _ = app
+                .cancel_order(*order_id, "出荷指示後のキャンセル依頼", None, &op)
+                .await;
+        }
         if k % 10 < 7 {
             let shipped_at = now - SignedDuration::from_hours(72);
             app.ship(

@@ -1,6 +1,7 @@
 //! The composition root of juchu: opens the store, wires the app, the HTTP server and the worker.
 //! The CLI (`main.rs`) and the test kit both start juchu through here.
 
+pub mod accounting;
 pub mod bench;
 pub mod bench_baseline;
 pub mod bench_flash_sale;
@@ -11,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod import;
 pub mod postal;
+pub mod sandbox_cmd;
 pub mod server;
 
 use juchu_store::{Store, StoreError};

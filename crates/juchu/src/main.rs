@@ -77,6 +77,8 @@ enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// Serve the provider sandbox (card, deferred, Amazon Pay, bank simulators; docs/sandbox.md).
+    Sandbox(juchu::sandbox_cmd::SandboxArgs),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -127,6 +129,23 @@ enum ExportCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// The accounting journal of a period (the same bytes as `GET /api/v1/accounting/journal`).
+    Journal {
+        /// First day, YYYY-MM-DD (Asia/Tokyo).
+        #[arg(long)]
+        from: String,
+        /// Last day, included, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        /// json, yayoi, freee or moneyforward.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Write here instead of standard output.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -148,9 +167,11 @@ async fn open_app(db: &DbArgs) -> anyhow::Result<App> {
         .await
         .with_context(|| format!("opening {}", db.database))?;
     let carriers = juchu::carriers::load_carriers(db.config.as_deref())?;
+    let accounting = juchu::accounting::load_accounting(db.config.as_deref())?;
     let (shop, mail) = juchu::config::load_mail(db.config.as_deref())?;
     App::new(store, Arc::new(SystemClock), policies)
         .with_carriers(carriers)
+        .with_accounting(accounting)
         .with_mail(shop, &mail)
         .map_err(|e| anyhow::anyhow!("[mail] in the config file: {e:?}"))
 }
@@ -258,6 +279,7 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Bench { command } => juchu::bench::run(command).await?,
+        Command::Sandbox(args) => juchu::sandbox_cmd::run(args).await?,
         Command::Export {
             command:
                 ExportCommand::Shipping {
@@ -270,6 +292,23 @@ async fn main() -> anyhow::Result<()> {
             let app = open_app(&db).await?;
             let n =
                 juchu::carriers::export_shipping(&app, &batch, &format, output.as_deref()).await?;
+            if let Some(p) = output {
+                eprintln!("wrote {n} bytes to {}", p.display());
+            }
+        }
+        Command::Export {
+            command:
+                ExportCommand::Journal {
+                    from,
+                    to,
+                    format,
+                    output,
+                    db,
+                },
+        } => {
+            let app = open_app(&db).await?;
+            let n = juchu::accounting::export_journal(&app, &from, &to, &format, output.as_deref())
+                .await?;
             if let Some(p) = output {
                 eprintln!("wrote {n} bytes to {}", p.display());
             }

@@ -1,4 +1,6 @@
+pub mod accounting;
 pub mod bank;
+pub mod cancel;
 pub mod carriers;
 pub mod delivery;
 pub mod master;

@@ -150,7 +150,9 @@ struct CancelRequest {
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
     request_body = CancelRequest,
-    responses((status = 200, body = Order), (status = 409, description = "invalid_transition", body = Problem), (status = 412, body = Problem)),
+    responses((status = 200, description = "The order, cancelled", body = Order),
+        (status = 202, description = "After shipping instruction: the cancel is a request to the warehouse; the order (still shipping_instructed) shows it in cancel_request, its shipments are cancel_requested", body = Order),
+        (status = 409, description = "invalid_transition", body = Problem), (status = 412, body = Problem)),
     security(("bearer" = [])))]
 async fn cancel_order(
     State(s): State<AppState>,
@@ -158,7 +160,7 @@ async fn cancel_order(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Order>> {
+) -> ApiResult<(StatusCode, Json<Order>)> {
     auth.require(roles::ORDER_CANCEL)?;
     let req: CancelRequest = json_body(&body)?;
     let order = s
@@ -170,7 +172,12 @@ async fn cancel_order(
             &auth.actor(),
         )
         .await?;
-    Ok(Json(order))
+    let status = if order.status == OrderStatus::Cancelled {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok((status, Json(order)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -3,8 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounting;
 mod allocation;
 mod bank;
+mod cancel;
 mod carriers;
 mod combine;
 mod concurrency;
@@ -16,6 +18,7 @@ mod japanpost;
 mod jobs;
 mod mail;
 mod modify;
+mod modify_review;
 mod partial_shipment;
 mod purchasing;
 mod queries;

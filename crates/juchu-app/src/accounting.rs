@@ -1,0 +1,259 @@
+//! The accounting journal (仕訳帳): entries read back from the revenue events that carry them
+//! (`order.recognized`, `revenue.reversed`), named with the shop's accounts, and written as JSON
+//! or as 弥生 / freee / マネーフォワード import files; and a summary per tax rate.
+
+use crate::{App, AppError};
+use jiff::civil::Date;
+use juchu_domain::journal::{AccountKind, JournalEntry, Side};
+use juchu_domain::{Money, TaxRate};
+use juchu_formats::{AccountingConfig, JournalRow, Posting};
+use serde::Serialize;
+use serde_json::json;
+
+/// The events whose data hold a journal entry.
+const JOURNAL_EVENTS: [&str; 2] = ["order.recognized", "revenue.reversed"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JournalFormat {
+    Json,
+    /// 弥生会計 仕訳日記帳 (Shift_JIS, no header).
+    Yayoi,
+    /// freee 取引 (Shift_JIS).
+    Freee,
+    /// マネーフォワード クラウド会計 仕訳帳 (Shift_JIS).
+    MoneyForward,
+}
+
+impl JournalFormat {
+    pub fn parse(s: &str) -> Result<Self, AppError> {
+        match s {
+            "json" => Ok(JournalFormat::Json),
+            "yayoi" => Ok(JournalFormat::Yayoi),
+            "freee" => Ok(JournalFormat::Freee),
+            "moneyforward" => Ok(JournalFormat::MoneyForward),
+            other => Err(AppError::invalid(
+                "format",
+                format!("`{other}` is not available; use json, yayoi, freee or moneyforward"),
+            )),
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            JournalFormat::Json => "application/json",
+            _ => "text/csv; charset=Shift_JIS",
+        }
+    }
+}
+
+/// Sales, tax and sales without tax for one rate over a period (reversals subtracted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RateSummary {
+    pub rate: TaxRate,
+    /// Tax-inclusive.
+    pub sales: Money,
+    pub tax: Money,
+    /// sales − tax.
+    pub net: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct JournalSummary {
+    #[schema(value_type = String, format = Date)]
+    pub from: Date,
+    #[schema(value_type = String, format = Date)]
+    pub to: Date,
+    pub sale_entries: usize,
+    pub reversal_entries: usize,
+    pub debits: Money,
+    pub credits: Money,
+    pub rates: Vec<RateSummary>,
+}
+
+/// `YYYY-MM-DD`, or an error naming the parameter.
+pub fn parse_date(field: &str, s: &str) -> Result<Date, AppError> {
+    s.parse::<Date>()
+        .map_err(|_| AppError::invalid(field, format!("`{s}` is not a date (YYYY-MM-DD)")))
+}
+
+/// The first and last day of `YYYY-MM`.
+pub fn month_range(s: &str) -> Result<(Date, Date), AppError> {
+    let bad = || AppError::invalid("month", format!("`{s}` is not a month (YYYY-MM)"));
+    let first = format!("{s}-01").parse::<Date>().map_err(|_| bad())?;
+    Ok((first, first.last_of_month()))
+}
+
+fn tokyo() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+impl App {
+    /// Entries dated `from ..= to` (Asia/Tokyo), in the order they were booked.
+    pub async fn journal(&self, from: Date, to: Date) -> Result<Vec<JournalEntry>, AppError> {
+        if to < from {
+            return Err(AppError::invalid(
+                "to",
+                format!("{to} is before from ({from})"),
+            ));
+        }
+        let start = from
+            .to_zoned(tokyo())
+            .map_err(|e| AppError::invalid("from", e.to_string()))?
+            .timestamp();
+        let end = to
+            .tomorrow()
+            .and_then(|d| d.to_zoned(tokyo()))
+            .map_err(|e| AppError::invalid("to", e.to_string()))?
+            .timestamp();
+        let events = self
+            .store
+            .events_of_kinds(&JOURNAL_EVENTS, start, end)
+            .await?;
+        events
+            .into_iter()
+            .filter_map(|r| r.event.data.get("journal").cloned())
+            .map(|v| {
+                serde_json::from_value::<JournalEntry>(v).map_err(|e| {
+                    AppError::Store(juchu_store::StoreError::Corrupt(format!(
+                        "a journal entry in the event history cannot be read: {e}"
+                    )))
+                })
+            })
+            .collect()
+    }
+
+    /// The journal as a file or JSON document.
+    pub async fn export_journal(
+        &self,
+        from: Date,
+        to: Date,
+        format: JournalFormat,
+    ) -> Result<Vec<u8>, AppError> {
+        let entries = self.journal(from, to).await?;
+        let cfg = &self.accounting;
+        let rows: Vec<JournalRow> = entries.iter().map(|e| journal_row(cfg, e)).collect();
+        Ok(match format {
+            JournalFormat::Yayoi => juchu_formats::write_yayoi(&rows)?,
+            JournalFormat::Freee => juchu_formats::write_freee(&rows, &cfg.receivable)?,
+            JournalFormat::MoneyForward => juchu_formats::write_moneyforward(&rows)?,
+            JournalFormat::Json => {
+                let doc = json!({
+                    "from": from,
+                    "to": to,
+                    "entries": entries.iter().zip(&rows).map(|(e, r)| entry_json(e, r)).collect::<Vec<_>>(),
+                    "summary": summarize(from, to, &entries),
+                });
+                serde_json::to_vec_pretty(&doc)
+                    .map_err(|e| AppError::invalid("format", e.to_string()))?
+            }
+        })
+    }
+
+    /// Sales and tax per rate over `from ..= to`: what the month's 消費税 return starts from.
+    pub async fn journal_summary(&self, from: Date, to: Date) -> Result<JournalSummary, AppError> {
+        let entries = self.journal(from, to).await?;
+        Ok(summarize(from, to, &entries))
+    }
+}
+
+fn summarize(from: Date, to: Date, entries: &[JournalEntry]) -> JournalSummary {
+    let mut rates: Vec<RateSummary> = Vec::new();
+    for e in entries {
+        for (rate, sales, tax) in e.sales_by_rate() {
+            match rates.iter_mut().find(|r| r.rate == rate) {
+                Some(r) => {
+                    r.sales += sales;
+                    r.tax += tax;
+                }
+                None => rates.push(RateSummary {
+                    rate,
+                    sales,
+                    tax,
+                    net: Money::ZERO,
+                }),
+            }
+        }
+    }
+    for r in &mut rates {
+        r.net = r.sales - r.tax;
+    }
+    rates.sort_by_key(|r| std::cmp::Reverse(r.rate));
+    let count = |k| entries.iter().filter(|e| e.kind == k).count();
+    JournalSummary {
+        from,
+        to,
+        sale_entries: count(juchu_domain::journal::EntryKind::Sale),
+        reversal_entries: count(juchu_domain::journal::EntryKind::Reversal),
+        debits: entries.iter().map(JournalEntry::debits).sum(),
+        credits: entries.iter().map(JournalEntry::credits).sum(),
+        rates,
+    }
+}
+
+fn posting(
+    cfg: &AccountingConfig,
+    e: &JournalEntry,
+    l: &juchu_domain::journal::JournalLine,
+) -> Posting {
+    let (account, sub_account) = match l.account {
+        AccountKind::Receivable => (
+            cfg.receivable.clone(),
+            cfg.receivable_sub_accounts
+                .get(&e.payment_method)
+                .cloned()
+                .unwrap_or_default(),
+        ),
+        AccountKind::Sales => (cfg.sales.clone(), String::new()),
+        AccountKind::ShippingRevenue => (cfg.shipping.clone(), cfg.shipping_sub_account.clone()),
+        AccountKind::PointsUsed => (cfg.points.clone(), String::new()),
+    };
+    let tax_category = match l.rate {
+        Some(TaxRate::Standard10) => cfg.tax_category_10.clone(),
+        Some(TaxRate::Reduced8) => cfg.tax_category_8.clone(),
+        None => cfg.tax_category_none.clone(),
+    };
+    Posting {
+        account,
+        sub_account,
+        tax_category,
+        amount: l.amount.minor(),
+        tax: l.rate.map(|_| l.tax.minor()),
+    }
+}
+
+fn journal_row(cfg: &AccountingConfig, e: &JournalEntry) -> JournalRow {
+    let side = |s: Side| {
+        e.lines
+            .iter()
+            .filter(|l| l.side == s)
+            .map(|l| posting(cfg, e, l))
+            .collect()
+    };
+    JournalRow {
+        reference: format!("#{}", e.order_number),
+        date: e.date,
+        memo: e.memo.clone(),
+        debits: side(Side::Debit),
+        credits: side(Side::Credit),
+    }
+}
+
+fn entry_json(e: &JournalEntry, r: &JournalRow) -> serde_json::Value {
+    let lines = |s: Side, postings: &[Posting]| {
+        e.lines
+            .iter()
+            .filter(|l| l.side == s)
+            .zip(postings)
+            .map(|(l, p)| {
+                json!({"side": l.side, "account_kind": l.account, "account": p.account,
+                       "sub_account": p.sub_account, "tax_category": p.tax_category,
+                       "rate": l.rate, "amount": l.amount, "tax": l.tax})
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut all = lines(Side::Debit, &r.debits);
+    all.extend(lines(Side::Credit, &r.credits));
+    json!({"kind": e.kind, "date": e.date, "order_number": e.order_number,
+           "payment_method": e.payment_method, "memo": e.memo, "lines": all,
+           "debits": e.debits(), "credits": e.credits()})
+}
