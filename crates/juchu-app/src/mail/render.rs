@@ -686,14 +686,34 @@ pub fn render(
             let _ = writeln!(b);
             items_block(&mut b, lang, order);
             totals_block(&mut b, lang, order);
-            let _ = writeln!(
-                b,
-                "{}",
-                lang.t(
-                    "お支払い済みの代金は返金いたします(別途ご案内いたします)。与信の確保は取り消しました。",
-                    "Any amount already paid is refunded (we will confirm it separately); card authorisations were released."
-                )
-            );
+            let p = &order.payment;
+            let note = if p.refunded_amount > Money::ZERO {
+                match lang {
+                    Lang::Ja => format!(
+                        "お支払い済みの代金 {} を返金いたします(別途ご案内いたします)。",
+                        yen(p.refunded_amount)
+                    ),
+                    Lang::En => format!(
+                        "The {} you paid is refunded (we will confirm it separately).",
+                        yen(p.refunded_amount)
+                    ),
+                }
+            } else {
+                match p.method {
+                    PaymentMethod::CreditCard | PaymentMethod::AmazonPay => lang.t(
+                        "お支払いの与信(仮売上)は取り消しました。ご請求はありません。",
+                        "The payment authorisation was released; you will not be charged.",
+                    ),
+                    PaymentMethod::BankTransfer => {
+                        lang.t("お振込みは不要です。", "No bank transfer is needed.")
+                    }
+                    PaymentMethod::Deferred | PaymentMethod::Cod => {
+                        lang.t("お支払いは発生しません。", "Nothing is to be paid.")
+                    }
+                }
+                .to_owned()
+            };
+            let _ = writeln!(b, "{note}");
             subject(
                 lang,
                 shop,

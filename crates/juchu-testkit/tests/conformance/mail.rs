@@ -1,8 +1,9 @@
 //! Customer e-mails through the outbox over real SMTP (the test kit's sink): confirmation in
 //! Japanese with totals, tax per rate and ※ marks; English for locale `en`; bank-transfer
-//! instructions and payment received; a shipping notice per shipment with its tracking link and
-//! only its items; cancellation; refund after a return; an SMTP outage delays mail but never the
-//! order, and a permanent rejection goes dead after its retries.
+//! instructions, payment received, and a refund when the paid order is cancelled; a shipping
+//! notice per shipment with its tracking link and only its items; cancellation; refund after a
+//! return; an SMTP outage delays mail but never the order; a permanent rejection goes dead after
+//! its retries; without `[mail]` the jobs are skipped.
 
 use crate::carriers::{Shop, import, instructed, shop, shop_on, tracking};
 use jiff::{SignedDuration, Timestamp};
@@ -16,7 +17,7 @@ use std::time::Duration;
 juchu_testkit::on_both_backends!(
     confirmation_in_japanese_with_tax_per_rate_and_reduced_rate_marks,
     english_for_locale_en_and_bad_locale_refused,
-    bank_transfer_instructions_then_payment_received,
+    bank_transfer_instructions_payment_received_and_refund_on_cancel,
     shipping_notice_per_shipment_with_tracking_link_and_its_items,
     cancellation_mail,
     refund_mail_after_a_return,
@@ -212,7 +213,7 @@ async fn english_for_locale_en_and_bad_locale_refused(b: Backend) {
     s.t.stop().await;
 }
 
-async fn bank_transfer_instructions_then_payment_received(b: Backend) {
+async fn bank_transfer_instructions_payment_received_and_refund_on_cancel(b: Backend) {
     let s = shop(b).await;
     let o = place(
         &s,
@@ -287,6 +288,33 @@ async fn bank_transfer_instructions_then_payment_received(b: Backend) {
             .filter(|m| m.subject().contains("ご入金確認"))
             .count();
     assert_eq!(paid_mails, 1);
+    // Cancelling the paid order refunds it: the cancellation says so, and a refund mail follows.
+    let r =
+        s.t.api
+            .post(
+                &format!("/api/v1/orders/{id}/cancel"),
+                &s.operator,
+                &json!({"reason": "在庫切れ"}),
+            )
+            .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let c =
+        s.t.smtp
+            .wait_subject(CUSTOMER, "ご注文キャンセルのお知らせ")
+            .await;
+    assert!(
+        c.text().contains(&format!(
+            "お支払い済みの代金 {} を返金いたします",
+            yen(total)
+        )),
+        "{}",
+        c.text()
+    );
+    let m = s.t.smtp.wait_subject(CUSTOMER, "ご返金のお知らせ").await;
+    let text = m.text();
+    assert!(text.contains(&format!("■返金額: {}", yen(total))), "{text}");
+    assert!(text.contains("■返金理由: ご注文キャンセル"), "{text}");
+    assert!(text.contains("■お支払方法: 銀行振込"), "{text}");
     s.t.stop().await;
 }
 
@@ -406,6 +434,7 @@ async fn cancellation_mail(b: Backend) {
         "{text}"
     );
     assert!(text.contains("TOWEL 商品"), "{text}");
+    assert!(text.contains("与信(仮売上)は取り消しました"), "{text}");
     // An authorised card is voided, not refunded: no refund mail.
     s.t.api.wait_idle(&s.t.admin).await;
     assert!(
