@@ -339,3 +339,70 @@ impl App {
         Ok(MailOutcome::Sent)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use juchu_domain::Actor;
+
+    fn ev(kind: &str, data: Value) -> Event {
+        Event::new(
+            kind,
+            &Actor::system("test"),
+            jiff::Timestamp::UNIX_EPOCH,
+            data,
+        )
+    }
+
+    fn kinds(events: &[Event]) -> Vec<String> {
+        outbox_jobs(OrderId::new(), events)
+            .into_iter()
+            .map(|j| j.payload["mail"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn only_the_payment_that_completes_the_total_is_announced() {
+        let paid = |amount: i64, total: i64| {
+            ev(
+                "payment.deposit_received",
+                json!({"amount": amount, "paid_total": total, "due": 5000}),
+            )
+        };
+        assert!(kinds(&[paid(1000, 1000)]).is_empty(), "partial");
+        assert_eq!(kinds(&[paid(4000, 5000)]), ["payment_received"]);
+        assert_eq!(
+            kinds(&[paid(6000, 6000)]),
+            ["payment_received"],
+            "overpaid at once"
+        );
+        assert!(kinds(&[paid(100, 5100)]).is_empty(), "extra after paid");
+    }
+
+    #[test]
+    fn events_map_to_mails_and_others_send_nothing() {
+        let events = [
+            ev("order.received", json!({})),
+            ev("order.status_changed", json!({"to": "unallocated"})),
+            ev("payment.awaiting", json!({})),
+            ev("shipment.shipped", json!({"shipment_id": "s"})),
+            ev("payment.voided", json!({})),
+            ev("payment.refunded", json!({"amount": 10})),
+            ev("order.cancelled", json!({"reason": "r"})),
+        ];
+        assert_eq!(
+            kinds(&events),
+            [
+                "confirmation",
+                "bank_transfer",
+                "shipped",
+                "refunded",
+                "cancelled"
+            ]
+        );
+        let jobs = outbox_jobs(OrderId::new(), &events[3..4]);
+        assert_eq!(jobs[0].kind, MAIL_JOB);
+        assert_eq!(jobs[0].payload["data"]["shipment_id"], "s");
+        assert_eq!(jobs[0].dedupe_key, None);
+    }
+}
