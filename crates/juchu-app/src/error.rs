@@ -23,6 +23,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("the request conflicts with concurrent work; retry")]
     Busy,
+    /// A provider (payment gateway, SMTP server, …) cannot be reached now; retried later.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Store(StoreError),
     /// Sending a customer e-mail failed (the worker retries it).

@@ -17,6 +17,7 @@ mod modify;
 mod orders;
 mod payments;
 mod po_export;
+mod provider_payments;
 mod purchasing;
 mod replenish;
 mod returns;
@@ -61,6 +62,8 @@ pub struct App {
     pub carriers: Arc<juchu_formats::CarrierConfig>,
     /// Account names and tax categories of the journal files (`[accounting]` in the config file).
     pub accounting: Arc<juchu_formats::AccountingConfig>,
+    /// Payment providers over HTTP (`[providers]`); none: the in-process rules of `payments.rs`.
+    pub providers: Option<Arc<juchu_providers::Providers>>,
     /// Wakes the in-process worker when new jobs are enqueued.
     pub jobs_ready: Arc<Notify>,
     /// Customer e-mails (`[shop]`, `[mail]`); not configured by default (mail jobs are skipped).
@@ -75,9 +78,15 @@ impl App {
             policies: Arc::new(policies),
             carriers: Arc::default(),
             accounting: Arc::default(),
+            providers: None,
             jobs_ready: Arc::new(Notify::new()),
             mailer: Arc::default(),
         }
+    }
+
+    pub fn with_providers(mut self, providers: juchu_providers::Providers) -> Self {
+        self.providers = Some(Arc::new(providers));
+        self
     }
 
     pub fn with_accounting(mut self, accounting: juchu_formats::AccountingConfig) -> Self {

@@ -41,11 +41,14 @@ pub(crate) fn order_job(app: &App, kind: &str, id: OrderId) -> NewJob {
     }
 }
 
-/// The change set that persists one changed order with its effects, and the customer e-mails
-/// those effects call for (the outbox: `mail.send` jobs in the same transaction).
+/// The change set that persists one changed order with its effects, and the provider calls and
+/// customer e-mails those effects call for (the outbox: `payment.provider` and `mail.send` jobs in
+/// the same transaction).
 pub(crate) fn order_change(order: &Order, expected: i64, fx: Effects, actor: &Actor) -> ChangeSet {
-    let mails = crate::mail::outbox_jobs(order.id, &fx.events);
+    let mut jobs = crate::provider_payments::provider_jobs(order, &fx.events);
+    jobs.extend(crate::mail::outbox_jobs(order.id, &fx.events));
     ChangeSet {
+        jobs,
         orders: vec![OrderWrite {
             order: order.clone(),
             expected_version: Some(expected),
@@ -59,7 +62,6 @@ pub(crate) fn order_change(order: &Order, expected: i64, fx: Effects, actor: &Ac
             .map(|s| (Some(order.id), s))
             .collect(),
         actor: actor_label(actor),
-        jobs: mails,
         ..ChangeSet::default()
     }
 }

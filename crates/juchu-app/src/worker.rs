@@ -153,6 +153,7 @@ impl Worker {
                 self.complete(job).await
             }
             "order.recognize" => self.recognize(job).await,
+            "payment.provider" => self.provider_call(job).await,
             "purchasing.replenish" => {
                 self.app.replenish().await?;
                 self.complete(job).await
@@ -220,17 +221,51 @@ impl Worker {
         Ok(())
     }
 
+    /// The provider call behind a money event (`provider_payments`), then its answer on the order.
+    async fn provider_call(&self, job: &Job) -> Result<(), AppError> {
+        let Some((kind, detail, auth, refused)) = self.app.run_provider_job(&job.payload).await?
+        else {
+            return self.complete(job).await;
+        };
+        self.order_step(job, |o, app, actor| {
+            let fx = crate::provider_payments::record(
+                o,
+                &kind,
+                detail.clone(),
+                auth.clone(),
+                refused,
+                actor,
+                app.now(),
+            );
+            Ok((fx, vec![]))
+        })
+        .await
+    }
+
     /// 受注 → 未引当: the payment work of receipt, then allocation if nothing holds the order.
     async fn receive(&self, job: &Job) -> Result<(), AppError> {
         // Taken in its own statement before the order commits; asking again returns the same one.
         let account = self.app.assign_account_for(order_id(job)?).await?;
         let review = self.app.review_for(order_id(job)?).await?;
+        // The providers' answer, asked before the commit with keys that make asking again safe.
+        let remote = match self.app.providers.clone() {
+            Some(p) => match self.app.store.get_order(order_id(job)?).await? {
+                Some(o) if o.status == juchu_domain::OrderStatus::Received => {
+                    crate::provider_payments::authorize(&p, &o).await?
+                }
+                _ => None,
+            },
+            None => None,
+        };
         self.order_step(job, |o, app, actor| {
             if account.is_some() {
                 o.payment.virtual_account.clone_from(&account);
             }
             let reviewed = crate::review::apply(o, review.as_ref(), app, actor);
-            let outcome = payments::authorize(o, &app.policies, app.now());
+            let outcome = match remote.clone() {
+                Some(outcome) => outcome,
+                None => payments::authorize(o, &app.policies, app.now()),
+            };
             let fx = crate::review::merge(reviewed, o.complete_receipt(outcome, actor, app.now())?);
             let mut jobs = if o.ready_for_allocation(&app.policies) {
                 vec![order_job(app, "order.allocate", o.id)]

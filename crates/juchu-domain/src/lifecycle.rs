@@ -623,7 +623,7 @@ impl Order {
         shipment.tracking_url = url.clone();
         shipment.shipped_at = Some(shipped_at);
         fx.event("shipment.shipped", actor, at, json!({"shipment_id": id, "carrier": carrier, "tracking_number": tracking_number, "tracking_url": url, "shipped_at": shipped_at}));
-        self.capture_for(s.amount, &mut fx, actor, at);
+        self.capture_for(s.amount, id, &mut fx, actor, at);
         if self.live_shipments().all(|s| {
             matches!(
                 s.status,
@@ -643,7 +643,14 @@ impl Order {
     }
 
     /// 売上確定 for one shipment: card and Amazon Pay capture, deferred payment reports the shipment.
-    fn capture_for(&mut self, amount: Money, fx: &mut Effects, actor: &Actor, at: Timestamp) {
+    fn capture_for(
+        &mut self,
+        amount: Money,
+        shipment: crate::ShipmentId,
+        fx: &mut Effects,
+        actor: &Actor,
+        at: Timestamp,
+    ) {
         let p = &mut self.payment;
         match p.method {
             PaymentMethod::CreditCard | PaymentMethod::AmazonPay | PaymentMethod::Deferred => {
@@ -656,7 +663,7 @@ impl Order {
                         "payment.captured",
                         actor,
                         at,
-                        json!({"amount": amount, "captured_total": p.captured_amount}),
+                        json!({"amount": amount, "captured_total": p.captured_amount, "shipment_id": shipment}),
                     );
                 }
             }

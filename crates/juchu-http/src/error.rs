@@ -147,6 +147,9 @@ impl ApiError {
                         "sending an e-mail failed; it has been logged".into(),
                     )
                 }
+                AppError::Unavailable(d) => {
+                    problem(S::SERVICE_UNAVAILABLE, "provider_unavailable", d.clone())
+                }
                 AppError::Store(inner) => {
                     tracing::error!(error = %inner, "storage failure");
                     problem(

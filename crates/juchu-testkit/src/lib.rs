@@ -29,6 +29,8 @@ pub struct TestApp {
     pub admin: String,
     /// The SMTP server the app sends customer e-mails to (every test app has one).
     pub smtp: SmtpSink,
+    /// The provider sandbox the app's payments go to (`spawn_with_sandbox`).
+    pub sandbox: Option<juchu_sandbox::SandboxHandle>,
     server: Option<ServerHandle>,
 }
 
@@ -47,7 +49,37 @@ impl TestApp {
         policies: Policies,
         clock: Arc<dyn juchu_app::Clock>,
     ) -> TestApp {
-        Self::spawn_full(backend, policies, clock, SmtpSink::start().await).await
+        Self::start(
+            backend,
+            policies,
+            clock,
+            None,
+            SmtpSink::start().await,
+            None,
+        )
+        .await
+    }
+
+    /// With the payment providers over HTTP: a `juchu-sandbox` on port 0 (its config as given)
+    /// that card, deferred and Amazon Pay payments go to.
+    pub async fn spawn_with_sandbox(
+        backend: Backend,
+        policies: Policies,
+        sandbox: juchu_sandbox::SandboxConfig,
+    ) -> TestApp {
+        let sandbox = juchu_sandbox::Sandbox::start(sandbox)
+            .await
+            .expect("start sandbox");
+        let smtp = SmtpSink::start().await;
+        Self::start(
+            backend,
+            policies,
+            Arc::new(SystemClock),
+            Some(sandbox),
+            smtp,
+            None,
+        )
+        .await
     }
 
     /// With the mail server down from the start (every transaction refused with 451), until the
@@ -55,7 +87,15 @@ impl TestApp {
     pub async fn spawn_with_mail_down(backend: Backend) -> TestApp {
         let smtp = SmtpSink::start().await;
         smtp.fail_with(Some(451));
-        Self::spawn_full(backend, Policies::default(), Arc::new(SystemClock), smtp).await
+        Self::start(
+            backend,
+            Policies::default(),
+            Arc::new(SystemClock),
+            None,
+            smtp,
+            None,
+        )
+        .await
     }
 
     /// With mail not configured (no `[mail] host`): mail jobs are completed as skipped. The sink
@@ -64,38 +104,39 @@ impl TestApp {
         let smtp = SmtpSink::start().await;
         let mut settings = test_mail(smtp.port());
         settings.host = String::new();
-        Self::spawn_mail(
+        let clock = Arc::new(SystemClock);
+        Self::start(
             backend,
             Policies::default(),
-            Arc::new(SystemClock),
+            clock,
+            None,
             smtp,
-            settings,
+            Some(settings),
         )
         .await
     }
 
-    async fn spawn_full(
+    /// `mail`: the `[mail]` settings, by default plain SMTP to `smtp`.
+    async fn start(
         backend: Backend,
         policies: Policies,
         clock: Arc<dyn juchu_app::Clock>,
+        sandbox: Option<juchu_sandbox::SandboxHandle>,
         smtp: SmtpSink,
-    ) -> TestApp {
-        let settings = test_mail(smtp.port());
-        Self::spawn_mail(backend, policies, clock, smtp, settings).await
-    }
-
-    async fn spawn_mail(
-        backend: Backend,
-        policies: Policies,
-        clock: Arc<dyn juchu_app::Clock>,
-        smtp: SmtpSink,
-        settings: MailSettings,
+        mail: Option<MailSettings>,
     ) -> TestApp {
         let db = TestDb::create(backend).await;
         let store = juchu::open_store(&db.url).await.expect("open store");
-        let app = App::new(store, clock, policies)
-            .with_mail(test_shop(), &settings)
+        let mail = mail.unwrap_or_else(|| test_mail(smtp.port()));
+        let mut app = App::new(store, clock, policies)
+            .with_mail(test_shop(), &mail)
             .expect("mail settings");
+        if let Some(sb) = &sandbox {
+            let mut cfg = juchu_providers::ProvidersConfig::for_sandbox(&sb.url());
+            // Tests with faults want quick retries.
+            cfg.http.timeout_ms = 2_000;
+            app = app.with_providers(juchu_providers::Providers::new(&cfg).expect("providers"));
+        }
         let admin = app
             .create_api_key("test admin", juchu_domain::Role::Admin)
             .await
@@ -110,6 +151,7 @@ impl TestApp {
             api,
             admin,
             smtp,
+            sandbox,
             server: Some(server),
         }
     }
@@ -126,6 +168,9 @@ impl TestApp {
     pub async fn stop(mut self) {
         if let Some(s) = self.server.take() {
             s.stop().await;
+        }
+        if let Some(sb) = self.sandbox.take() {
+            sb.stop().await;
         }
         self.db.drop_now().await;
     }

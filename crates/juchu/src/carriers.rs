@@ -35,6 +35,7 @@ pub fn without_carriers(p: &Path) -> anyhow::Result<Serialized<figment::value::D
         .with_context(|| format!("reading {}", p.display()))?;
     dict.remove("carriers");
     dict.remove("accounting");
+    dict.remove("providers");
     // `[shop]` and `[mail]` belong to `config::load_mail`.
     dict.remove("shop");
     dict.remove("mail");

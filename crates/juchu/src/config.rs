@@ -52,3 +52,23 @@ pub fn load_mail(path: Option<&Path>) -> anyhow::Result<(ShopInfo, MailSettings)
     }
     Ok((shop, mail))
 }
+
+/// `[providers]` from the config file, when it has one: payments go to those providers over HTTP
+/// (docs/providers.md). Without it the in-process rules of the sandbox defaults apply.
+pub fn load_providers(
+    path: Option<&Path>,
+) -> anyhow::Result<Option<juchu_providers::ProvidersConfig>> {
+    use figment::providers::{Format, Toml};
+    let Some(p) = path else { return Ok(None) };
+    let dict: figment::value::Dict = Figment::from(Toml::file(p))
+        .extract()
+        .with_context(|| format!("reading {}", p.display()))?;
+    if !dict.contains_key("providers") {
+        return Ok(None);
+    }
+    let cfg: juchu_providers::ProvidersConfig = Figment::from(Toml::file(p))
+        .focus("providers")
+        .extract()
+        .with_context(|| "reading [providers] from the config file")?;
+    Ok(Some(cfg))
+}

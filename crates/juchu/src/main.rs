@@ -169,11 +169,17 @@ async fn open_app(db: &DbArgs) -> anyhow::Result<App> {
     let carriers = juchu::carriers::load_carriers(db.config.as_deref())?;
     let accounting = juchu::accounting::load_accounting(db.config.as_deref())?;
     let (shop, mail) = juchu::config::load_mail(db.config.as_deref())?;
-    App::new(store, Arc::new(SystemClock), policies)
+    let mut app = App::new(store, Arc::new(SystemClock), policies)
         .with_carriers(carriers)
         .with_accounting(accounting)
         .with_mail(shop, &mail)
-        .map_err(|e| anyhow::anyhow!("[mail] in the config file: {e:?}"))
+        .map_err(|e| anyhow::anyhow!("[mail] in the config file: {e:?}"))?;
+    if let Some(cfg) = juchu::config::load_providers(db.config.as_deref())? {
+        app = app.with_providers(
+            juchu_providers::Providers::new(&cfg).context("building the [providers] clients")?,
+        );
+    }
+    Ok(app)
 }
 
 async fn admin_token(app: &App) -> anyhow::Result<()> {

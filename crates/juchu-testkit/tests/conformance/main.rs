@@ -20,6 +20,7 @@ mod mail;
 mod modify;
 mod modify_review;
 mod partial_shipment;
+mod provider_payments;
 mod purchasing;
 mod queries;
 mod returns;

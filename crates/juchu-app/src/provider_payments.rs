@@ -1,0 +1,375 @@
+//! Payments through the configured providers (`[providers]`, juchu-providers): the receipt-time
+//! authorisation and, as an outbox, the provider call behind every money event the domain records.
+//!
+//! The domain decides (`payment.captured`, `payment.voided`, `payment.refunded` in the order's
+//! history); the same commit enqueues a `payment.provider` job for each such event, and the worker
+//! makes the call with an idempotency key fixed at that commit (order id + version + event), so a
+//! retried job, a crash after the call or a duplicate delivery never moves money twice. A transient
+//! failure retries the job with backoff; a refusal puts a `payment_declined` hold on the order for
+//! an operator. Without providers configured the jobs complete at once (the in-process rules of
+//! `payments.rs` stand in). See docs/providers.md.
+
+use crate::{App, AppError};
+use juchu_domain::payment::{PaymentMethod, PaymentOutcome};
+use juchu_domain::{Actor, Event, HoldCode, Money, Order, ShipmentId};
+use juchu_providers::{
+    AmazonPay, CardAuthRef, CardGateway, CardSource, ChargeState, DeferredDecision,
+    DeferredPayment, DeferredRegistration, IdempotencyKey, ProviderError, Providers,
+};
+use juchu_store::NewJob;
+use serde_json::{Value, json};
+
+/// The money events that need a provider call.
+const PROVIDER_EVENTS: [&str; 3] = ["payment.captured", "payment.voided", "payment.refunded"];
+
+/// One job per money event of a provider-backed method, keyed by the order's new version.
+pub(crate) fn provider_jobs(order: &Order, events: &[Event]) -> Vec<NewJob> {
+    let backed = matches!(
+        order.payment.method,
+        PaymentMethod::CreditCard | PaymentMethod::AmazonPay | PaymentMethod::Deferred
+    );
+    if !backed {
+        return vec![];
+    }
+    events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| PROVIDER_EVENTS.contains(&e.kind.as_str()))
+        .map(|(i, e)| {
+            let key = format!("{}-{}-{}", order.id.0.simple(), order.version, i);
+            NewJob {
+                kind: "payment.provider".into(),
+                payload: json!({"order_id": order.id, "action": e.kind, "data": e.data, "key": key}),
+                available_at: e.at,
+                dedupe_key: Some(format!("payment.provider:{key}")),
+            }
+        })
+        .collect()
+}
+
+fn unavailable(e: &ProviderError) -> AppError {
+    AppError::Unavailable(e.to_string())
+}
+
+/// A refusal the provider will repeat (retrying does not help): an operator must look.
+fn is_refusal(e: &ProviderError) -> bool {
+    matches!(
+        e,
+        ProviderError::Declined { .. }
+            | ProviderError::Rejected { .. }
+            | ProviderError::NotFound { .. }
+            | ProviderError::Invalid { .. }
+            | ProviderError::Expired { .. }
+    )
+}
+
+fn key(s: String) -> Result<IdempotencyKey, AppError> {
+    IdempotencyKey::new(s).map_err(|e| AppError::invalid("idempotency_key", e.to_string()))
+}
+
+/// The receipt-time payment work through the providers; `None` when the local rules apply (no
+/// providers, or a method they do not handle, or a storefront that authorised the card itself).
+pub(crate) async fn authorize(
+    p: &Providers,
+    order: &Order,
+) -> Result<Option<PaymentOutcome>, AppError> {
+    let total = order.totals.total;
+    match order.payment.method {
+        PaymentMethod::CreditCard => {
+            if order.payment.authorization_id.is_some() {
+                return Ok(None);
+            }
+            let Some(token) = order.payment.card_token.clone() else {
+                return Ok(Some(PaymentOutcome::Declined {
+                    reason: "no card token to authorise".into(),
+                }));
+            };
+            let gmo_id =
+                juchu_providers::card::card_order_id(order.id, 0).map_err(|e| unavailable(&e))?;
+            let k = key(format!("auth-{gmo_id}"))?;
+            match p
+                .card
+                .authorize(&gmo_id, &CardSource::Token(token), total, &k)
+                .await
+            {
+                Ok(a) => Ok(Some(a.into())),
+                Err(e @ ProviderError::Declined { .. }) => Ok(Some(PaymentOutcome::Declined {
+                    reason: e.to_string(),
+                })),
+                Err(e) if is_refusal(&e) => Ok(Some(PaymentOutcome::Declined {
+                    reason: e.to_string(),
+                })),
+                Err(e) => Err(unavailable(&e)),
+            }
+        }
+        PaymentMethod::Deferred => {
+            let reg = DeferredRegistration::from_order(order).map_err(|e| unavailable(&e))?;
+            let k = key(format!("np-register-{}", order.id.0.simple()))?;
+            let tx = match p.deferred.register(&reg, &k).await {
+                Ok(tx) => tx,
+                Err(e) if is_refusal(&e) => {
+                    return Ok(Some(PaymentOutcome::Declined {
+                        reason: e.to_string(),
+                    }));
+                }
+                Err(e) => return Err(unavailable(&e)),
+            };
+            Ok(Some(match tx.decision {
+                DeferredDecision::Approved => PaymentOutcome::Authorized {
+                    authorization_id: tx.np_transaction_id,
+                    amount: total,
+                    suspicious: false,
+                },
+                DeferredDecision::Declined { reason } => PaymentOutcome::Declined {
+                    reason: format!("後払い与信 NG: {} ({})", reason.text(), reason.code()),
+                },
+                DeferredDecision::Hold { reasons } => PaymentOutcome::Declined {
+                    reason: format!(
+                        "後払い与信 保留: {}",
+                        reasons
+                            .iter()
+                            .map(|r| r.text())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                },
+                DeferredDecision::Pending => PaymentOutcome::Declined {
+                    reason: format!(
+                        "後払い与信 審査中 (NP transaction {}): release the hold once the result is OK",
+                        tx.np_transaction_id
+                    ),
+                },
+            }))
+        }
+        PaymentMethod::AmazonPay => {
+            let Some(permission) = order.payment.authorization_id.clone() else {
+                return Ok(None);
+            };
+            let k = key(format!("amazon-auth-{}", order.id.0.simple()))?;
+            match p.amazon_pay.authorize(&permission, total, false, &k).await {
+                Ok(c) if matches!(c.state, ChargeState::Authorized) => {
+                    Ok(Some(PaymentOutcome::Authorized {
+                        authorization_id: c.charge_id,
+                        amount: total,
+                        suspicious: false,
+                    }))
+                }
+                Ok(c) => Ok(Some(PaymentOutcome::Declined {
+                    reason: format!(
+                        "Amazon Pay charge {} is {:?} ({})",
+                        c.charge_id,
+                        c.state,
+                        c.reason_code.unwrap_or_default()
+                    ),
+                })),
+                Err(e) if is_refusal(&e) => Ok(Some(PaymentOutcome::Declined {
+                    reason: e.to_string(),
+                })),
+                Err(e) => Err(unavailable(&e)),
+            }
+        }
+        PaymentMethod::BankTransfer | PaymentMethod::Cod => Ok(None),
+    }
+}
+
+/// What the provider answered, for the order's history.
+enum Done {
+    Confirmed(Value),
+    /// The order's authorisation changed (re-authorised after expiry).
+    Reauthorized {
+        authorization_id: String,
+        detail: Value,
+    },
+    Refused(String),
+    /// Nothing to call (a reference the providers did not issue, a partial deferred refund).
+    Skipped(String),
+}
+
+impl App {
+    /// Runs one `payment.provider` job: the provider call its event asks for.
+    pub(crate) async fn run_provider_job(
+        &self,
+        payload: &Value,
+    ) -> Result<Option<(String, Value, Option<String>, bool)>, AppError> {
+        let Some(p) = self.providers.clone() else {
+            return Ok(None);
+        };
+        let order_id: juchu_domain::OrderId = payload
+            .get("order_id")
+            .cloned()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .ok_or_else(|| AppError::invalid("payload", "order_id is missing"))?;
+        let action = payload.get("action").and_then(Value::as_str).unwrap_or("");
+        let data = payload.get("data").cloned().unwrap_or(Value::Null);
+        let base = payload
+            .get("key")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let amount = Money::yen(data.get("amount").and_then(Value::as_i64).unwrap_or(0));
+        let order = self.load_order(order_id).await?;
+        let done = call(&p, &order, action, amount, &data, &base).await?;
+        Ok(Some(match done {
+            Done::Confirmed(v) => (format!("{action}.confirmed"), v, None, false),
+            Done::Reauthorized {
+                authorization_id,
+                detail,
+            } => (
+                format!("{action}.confirmed"),
+                detail,
+                Some(authorization_id),
+                false,
+            ),
+            Done::Refused(reason) => (
+                format!("{action}.refused"),
+                json!({"reason": reason}),
+                None,
+                true,
+            ),
+            Done::Skipped(why) => (
+                format!("{action}.skipped"),
+                json!({"reason": why}),
+                None,
+                false,
+            ),
+        }))
+    }
+}
+
+async fn call(
+    p: &Providers,
+    order: &Order,
+    action: &str,
+    amount: Money,
+    data: &Value,
+    base: &str,
+) -> Result<Done, AppError> {
+    let auth = order.payment.authorization_id.clone().unwrap_or_default();
+    let k = |what: &str| key(format!("{what}-{base}"));
+    let settle = |r: Result<Value, ProviderError>| match r {
+        Ok(v) => Ok(Done::Confirmed(v)),
+        Err(e) if is_refusal(&e) => Ok(Done::Refused(e.to_string())),
+        Err(e) => Err(unavailable(&e)),
+    };
+    match order.payment.method {
+        PaymentMethod::CreditCard => {
+            let Ok(r) = CardAuthRef::parse(&auth) else {
+                return Ok(Done::Skipped(format!("authorisation `{auth}` was not made through the card gateway")));
+            };
+            match action {
+                "payment.captured" => match p.card.capture(&r, amount, &k("capture")?).await {
+                    Ok(t) => Ok(Done::Confirmed(json!({"amount": amount, "tran_id": t.tran_id}))),
+                    Err(ProviderError::Expired { .. }) => reauthorize_and_capture(p, order, amount, base).await,
+                    Err(e) => settle(Err(e)),
+                },
+                "payment.voided" => settle(p.card.void(&r, &k("void")?).await.map(|t| json!({"tran_id": t.tran_id}))),
+                "payment.refunded" => settle(p.card.refund(&r, amount, &k("refund")?).await.map(|t| json!({"amount": amount, "tran_id": t.tran_id}))),
+                _ => Ok(Done::Skipped(format!("no card call for {action}"))),
+            }
+        }
+        PaymentMethod::AmazonPay => match action {
+            "payment.captured" => settle(p.amazon_pay.capture(&auth, amount, &k("capture")?).await.map(|c| json!({"amount": amount, "charge_id": c.charge_id}))),
+            "payment.voided" => settle(p.amazon_pay.cancel(&auth, "order cancelled", &k("cancel")?).await.map(|c| json!({"charge_id": c.charge_id}))),
+            "payment.refunded" => settle(p.amazon_pay.refund(&auth, amount, &k("refund")?).await.map(|r| json!({"amount": amount, "refund": format!("{r:?}")}))),
+            _ => Ok(Done::Skipped(format!("no Amazon Pay call for {action}"))),
+        },
+        PaymentMethod::Deferred => match action {
+            "payment.captured" => {
+                let shipment: Option<ShipmentId> = data
+                    .get("shipment_id")
+                    .cloned()
+                    .and_then(|v| serde_json::from_value(v).ok());
+                let Some(s) = shipment.and_then(|id| order.shipments.iter().find(|s| s.id == id)) else {
+                    return Ok(Done::Skipped("the shipment of this capture is not on the order".into()));
+                };
+                let (Some(carrier), Some(tracking)) = (s.carrier, s.tracking_number.clone()) else {
+                    return Ok(Done::Skipped("the shipment has no carrier or tracking number".into()));
+                };
+                settle(
+                    p.deferred
+                        .report_shipment(&auth, carrier, &tracking, &k("np-ship")?)
+                        .await
+                        .map(|()| json!({"np_transaction_id": auth, "carrier_code": juchu_providers::np_carrier_code(carrier), "tracking_number": tracking})),
+                )
+            }
+            "payment.voided" => settle(p.deferred.cancel(&auth, &k("np-cancel")?).await.map(|()| json!({"np_transaction_id": auth}))),
+            "payment.refunded" if order.payment.refunded_amount >= order.payment.captured_amount => {
+                settle(p.deferred.cancel(&auth, &k("np-cancel")?).await.map(|()| json!({"np_transaction_id": auth})))
+            }
+            "payment.refunded" => Ok(Done::Skipped(
+                "a partial refund of a reported deferred payment is arranged with the provider by an operator".into(),
+            )),
+            _ => Ok(Done::Skipped(format!("no deferred-payment call for {action}"))),
+        },
+        PaymentMethod::BankTransfer | PaymentMethod::Cod => Ok(Done::Skipped("not a provider-backed method".into())),
+    }
+}
+
+/// The authorisation ran out before shipping: authorise again with the stored card token under a
+/// new gateway order id (attempt 1), then capture.
+async fn reauthorize_and_capture(
+    p: &Providers,
+    order: &Order,
+    amount: Money,
+    base: &str,
+) -> Result<Done, AppError> {
+    let Some(token) = order.payment.card_token.clone() else {
+        return Ok(Done::Refused(
+            "the authorisation expired and no card token is stored to authorise again".into(),
+        ));
+    };
+    let gmo_id = juchu_providers::card::card_order_id(order.id, 1).map_err(|e| unavailable(&e))?;
+    let a = match p
+        .card
+        .reauthorize(
+            &gmo_id,
+            &CardSource::Token(token),
+            amount,
+            &key(format!("reauth-{base}"))?,
+        )
+        .await
+    {
+        Ok(a) => a,
+        Err(e) if is_refusal(&e) => return Ok(Done::Refused(e.to_string())),
+        Err(e) => return Err(unavailable(&e)),
+    };
+    match p
+        .card
+        .capture(&a.auth_ref, amount, &key(format!("capture-re-{base}"))?)
+        .await
+    {
+        Ok(t) => Ok(Done::Reauthorized {
+            authorization_id: a.auth_ref.to_string(),
+            detail: json!({"amount": amount, "tran_id": t.tran_id, "reauthorized": true}),
+        }),
+        Err(e) if is_refusal(&e) => Ok(Done::Refused(e.to_string())),
+        Err(e) => Err(unavailable(&e)),
+    }
+}
+
+/// Records the provider's answer on the order (and a hold when it refused).
+pub(crate) fn record(
+    o: &mut Order,
+    kind: &str,
+    detail: Value,
+    new_authorization: Option<String>,
+    refused: bool,
+    actor: &Actor,
+    at: jiff::Timestamp,
+) -> juchu_domain::lifecycle::Effects {
+    let mut fx = juchu_domain::lifecycle::Effects::default();
+    if let Some(a) = new_authorization {
+        o.payment.authorization_id = Some(a);
+    }
+    fx.events.push(Event::new(kind, actor, at, detail.clone()));
+    if refused && o.status.is_before(juchu_domain::OrderStatus::Shipped) {
+        let reason = detail
+            .get("reason")
+            .and_then(Value::as_str)
+            .unwrap_or("the provider refused");
+        if let Ok(more) = o.place_hold(HoldCode::PaymentDeclined, reason, actor, at) {
+            fx.events.extend(more.events);
+        }
+    }
+    fx
+}
