@@ -17,6 +17,12 @@ pub enum AppError {
     VersionConflict { current: i64 },
     #[error("not enough stock of {sku} in {warehouse}")]
     InsufficientStock { warehouse: String, sku: String },
+    #[error("customer {customer_id} has {balance} points, fewer than the {wanted} asked for")]
+    InsufficientPoints {
+        customer_id: String,
+        balance: i64,
+        wanted: i64,
+    },
     #[error("an order with this channel and external id exists")]
     DuplicateOrder { order_id: String },
     #[error("{0}")]
@@ -45,6 +51,15 @@ impl From<StoreError> for AppError {
             StoreError::InsufficientStock { warehouse, sku } => {
                 AppError::InsufficientStock { warehouse, sku }
             }
+            StoreError::InsufficientPoints {
+                customer_id,
+                balance,
+                wanted,
+            } => AppError::InsufficientPoints {
+                customer_id,
+                balance,
+                wanted,
+            },
             StoreError::DuplicateOrder { existing } => {
                 AppError::DuplicateOrder { order_id: existing }
             }

@@ -66,7 +66,8 @@ impl App {
                 }
                 let outcome = payments::authorize(&order, &self.policies, now);
                 match outcome {
-                    PaymentOutcome::Declined { reason } => {
+                    PaymentOutcome::Declined { reason }
+                    | PaymentOutcome::Pending { reason, .. } => {
                         return Err(AppError::InvalidTransition {
                             status: Some(order.status),
                             detail: format!(

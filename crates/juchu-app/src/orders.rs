@@ -61,6 +61,7 @@ pub(crate) fn order_change(order: &Order, expected: i64, fx: Effects, actor: &Ac
             .filter(|s| !juchu_domain::purchasing::is_supplier_location(&s.warehouse))
             .map(|s| (Some(order.id), s))
             .collect(),
+        points: fx.points,
         actor: actor_label(actor),
         ..ChangeSet::default()
     }
@@ -188,6 +189,16 @@ impl App {
                 ))
                 .collect(),
             events: vec![(order.id, received)],
+            // Points paid with come off the customer's balance in this commit, or nothing is
+            // created (docs/points.md).
+            points: juchu_domain::points::PointsChange::for_order(
+                &order,
+                juchu_domain::points::PointsKind::Use,
+                -order.totals.points_used.minor(),
+                now,
+            )
+            .into_iter()
+            .collect(),
             actor: actor_label(actor),
             ..ChangeSet::default()
         };

@@ -133,11 +133,12 @@ pub(crate) async fn authorize(
                             .join(", ")
                     ),
                 },
-                DeferredDecision::Pending => PaymentOutcome::Declined {
+                DeferredDecision::Pending => PaymentOutcome::Pending {
                     reason: format!(
-                        "後払い与信 審査中 (NP transaction {}): release the hold once the result is OK",
+                        "後払い与信 審査中 (NP transaction {})",
                         tx.np_transaction_id
                     ),
+                    reference: tx.np_transaction_id,
                 },
             }))
         }
@@ -372,4 +373,48 @@ pub(crate) fn record(
         }
     }
     fx
+}
+
+/// What a poll of a pending credit check found.
+pub(crate) enum PollResult {
+    Approved,
+    Declined(String),
+    StillPending,
+}
+
+/// Asks the deferred-payment provider for the result of a pending credit check.
+pub(crate) async fn poll_deferred(p: &Providers, reference: &str) -> Result<PollResult, AppError> {
+    match p.deferred.status(reference).await {
+        Ok(DeferredDecision::Approved) => Ok(PollResult::Approved),
+        Ok(DeferredDecision::Pending) => Ok(PollResult::StillPending),
+        Ok(DeferredDecision::Declined { reason }) => Ok(PollResult::Declined(format!(
+            "後払い与信 NG: {} ({})",
+            reason.text(),
+            reason.code()
+        ))),
+        Ok(DeferredDecision::Hold { reasons }) => Ok(PollResult::Declined(format!(
+            "後払い与信 保留: {}",
+            reasons
+                .iter()
+                .map(|r| r.text())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+        Err(e) if is_refusal(&e) => Ok(PollResult::Declined(e.to_string())),
+        Err(e) => Err(unavailable(&e)),
+    }
+}
+
+/// The next poll of a pending credit check, `policies.deferred_poll_seconds` from now.
+pub(crate) fn poll_job(app: &App, order: &Order) -> NewJob {
+    let secs = i64::from(app.policies.deferred_poll_seconds.max(1));
+    NewJob {
+        kind: "payment.deferred_poll".into(),
+        payload: json!({"order_id": order.id}),
+        available_at: app
+            .now()
+            .saturating_add(jiff::SignedDuration::from_secs(secs))
+            .unwrap_or_else(|_| app.now()),
+        dedupe_key: Some(format!("payment.deferred_poll:{}", order.id)),
+    }
 }

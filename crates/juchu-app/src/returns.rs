@@ -22,25 +22,37 @@ impl App {
     ) -> Result<(Order, ReturnId), AppError> {
         self.check_return_warehouses(lines).await?;
         let created = std::sync::Mutex::new(None);
-        let order = self
-            .change_order(id, if_match, actor, |o, app| {
-                let now = app.now();
-                let (rid, mut fx) = o.request_return(lines, reason, refund_amount, actor, now)?;
-                if let Ok(mut c) = created.lock() {
-                    *c = Some(rid);
-                }
-                let mut jobs = vec![];
-                if received {
-                    let more = o.receive_return(rid, app.policies.tax_rounding, actor, now)?;
-                    if !more.stock.is_empty() {
-                        jobs.push(stock_arrived_job(app));
+        let mut tries = 0;
+        let order = loop {
+            let balance = self.points_balance_for(id).await?;
+            let r = self
+                .change_order(id, if_match, actor, |o, app| {
+                    let now = app.now();
+                    let (rid, mut fx) =
+                        o.request_return(lines, reason, refund_amount, actor, now)?;
+                    if let Ok(mut c) = created.lock() {
+                        *c = Some(rid);
                     }
-                    fx.events.extend(more.events);
-                    fx.stock.extend(more.stock);
-                }
-                Ok((fx, jobs))
-            })
-            .await?;
+                    let mut jobs = vec![];
+                    if received {
+                        let more = o.receive_return(rid, app.policies.tax_rounding, actor, now)?;
+                        if !more.stock.is_empty() {
+                            jobs.push(stock_arrived_job(app));
+                        }
+                        fx.events.extend(more.events);
+                        fx.stock.extend(more.stock);
+                        fx.points.extend(more.points);
+                        crate::points::clamp_revocations(&mut fx, balance);
+                    }
+                    Ok((fx, jobs))
+                })
+                .await;
+            match r {
+                // The balance was spent meanwhile: revoke again from what is there now.
+                Err(AppError::InsufficientPoints { .. }) if tries < 4 => tries += 1,
+                r => break r?,
+            }
+        };
         let rid = created
             .lock()
             .ok()
@@ -57,16 +69,37 @@ impl App {
         if_match: Option<i64>,
         actor: &Actor,
     ) -> Result<Order, AppError> {
-        self.change_order(id, if_match, actor, |o, app| {
-            let fx = o.receive_return(rid, app.policies.tax_rounding, actor, app.now())?;
-            let jobs = if fx.stock.is_empty() {
-                vec![]
-            } else {
-                vec![stock_arrived_job(app)]
-            };
-            Ok((fx, jobs))
+        let mut tries = 0;
+        loop {
+            let balance = self.points_balance_for(id).await?;
+            let r = self
+                .change_order(id, if_match, actor, |o, app| {
+                    let mut fx =
+                        o.receive_return(rid, app.policies.tax_rounding, actor, app.now())?;
+                    crate::points::clamp_revocations(&mut fx, balance);
+                    let jobs = if fx.stock.is_empty() {
+                        vec![]
+                    } else {
+                        vec![stock_arrived_job(app)]
+                    };
+                    Ok((fx, jobs))
+                })
+                .await;
+            match r {
+                // The balance was spent meanwhile: revoke again from what is there now.
+                Err(AppError::InsufficientPoints { .. }) if tries < 4 => tries += 1,
+                r => return r,
+            }
+        }
+    }
+
+    /// The balance of the order's customer (0 without a customer id), read before a revocation.
+    async fn points_balance_for(&self, id: OrderId) -> Result<i64, AppError> {
+        let order = self.load_order(id).await?;
+        Ok(match juchu_domain::points::customer_of(&order) {
+            Some(c) => self.store.points_balance(c).await?,
+            None => 0,
         })
-        .await
     }
 
     async fn check_return_warehouses(&self, lines: &[ReturnRequestLine]) -> Result<(), AppError> {

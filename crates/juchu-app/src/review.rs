@@ -210,5 +210,6 @@ pub(crate) fn apply(o: &mut Order, review: Option<&Review>, app: &App, actor: &A
 pub(crate) fn merge(mut first: Effects, then: Effects) -> Effects {
     first.events.extend(then.events);
     first.stock.extend(then.stock);
+    first.points.extend(then.points);
     first
 }

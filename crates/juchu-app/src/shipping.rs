@@ -319,6 +319,7 @@ impl App {
                 )?;
                 let mut jobs = crate::drop_ship::sync_jobs(app, o);
                 jobs.extend(deem_delivered_job(app, o.id, id, shipped_at.unwrap_or(now)));
+                jobs.extend(crate::points::grant_jobs(app, o, shipped_at.unwrap_or(now)));
                 Ok((fx, jobs))
             })
             .await?;
@@ -413,7 +414,9 @@ pub(crate) fn recognition_jobs(app: &App, o: &Order, delivered_at: Timestamp) ->
     job.available_at = delivered_at
         .checked_add(jiff::SignedDuration::from_hours(24 * days))
         .unwrap_or(delivered_at);
-    vec![job]
+    let mut jobs = vec![job];
+    jobs.extend(crate::points::grant_jobs(app, o, delivered_at));
+    jobs
 }
 
 /// みなし着荷: the job that deems the shipment delivered `deemed_delivery_days` after shipping.

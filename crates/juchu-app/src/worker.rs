@@ -154,6 +154,7 @@ impl Worker {
             }
             "order.recognize" => self.recognize(job).await,
             "payment.provider" => self.provider_call(job).await,
+            "payment.deferred_poll" => self.deferred_poll(job).await,
             "purchasing.replenish" => {
                 self.app.replenish().await?;
                 self.complete(job).await
@@ -171,6 +172,12 @@ impl Worker {
                 self.app.send_mail(job).await?;
                 self.complete(job).await
             }
+            // Loyalty points (docs/points.md).
+            "points.grant" => {
+                self.order_step(job, |o, app, actor| app.grant_points(o, actor))
+                    .await
+            }
+            "points.expire" => self.app.expire_points(job, &self.opts.id).await,
             "bank.remind" | "bank.expire" => {
                 self.app.bank_deadline(&job.kind, order_id(job)?).await?;
                 self.complete(job).await
@@ -242,6 +249,44 @@ impl Worker {
         .await
     }
 
+    /// A deferred credit check that was 審査中: ask again; approved → allocate, declined → held,
+    /// still pending → ask again later.
+    async fn deferred_poll(&self, job: &Job) -> Result<(), AppError> {
+        let (Some(p), Some(o)) = (
+            self.app.providers.clone(),
+            self.app.store.get_order(order_id(job)?).await?,
+        ) else {
+            return self.complete(job).await;
+        };
+        let reference = o.payment.authorization_id.clone().unwrap_or_default();
+        if o.payment.status != juchu_domain::payment::PaymentStatus::Pending || reference.is_empty()
+        {
+            return self.complete(job).await;
+        }
+        let result = crate::provider_payments::poll_deferred(&p, &reference).await?;
+        self.order_step(job, |o, app, actor| {
+            use crate::provider_payments::PollResult;
+            let verdict = match &result {
+                PollResult::Approved => Ok(()),
+                PollResult::Declined(reason) => Err(reason.clone()),
+                PollResult::StillPending => {
+                    return Ok((
+                        Default::default(),
+                        vec![crate::provider_payments::poll_job(app, o)],
+                    ));
+                }
+            };
+            let fx = o.settle_pending_payment(verdict, actor, app.now())?;
+            let jobs = if o.ready_for_allocation(&app.policies) {
+                vec![order_job(app, "order.allocate", o.id)]
+            } else {
+                vec![]
+            };
+            Ok((fx, jobs))
+        })
+        .await
+    }
+
     /// 受注 → 未引当: the payment work of receipt, then allocation if nothing holds the order.
     async fn receive(&self, job: &Job) -> Result<(), AppError> {
         // Taken in its own statement before the order commits; asking again returns the same one.
@@ -273,6 +318,9 @@ impl Worker {
                 vec![]
             };
             jobs.extend(crate::bank::deadline_jobs(app, o));
+            if o.payment.status == juchu_domain::payment::PaymentStatus::Pending {
+                jobs.push(crate::provider_payments::poll_job(app, o));
+            }
             Ok((fx, jobs))
         })
         .await

@@ -19,6 +19,7 @@ pub mod modify;
 pub mod money;
 pub mod order;
 pub mod payment;
+pub mod points;
 pub mod policy;
 pub mod purchasing;
 pub mod returns;

@@ -21,6 +21,8 @@ use serde_json::json;
 pub struct Effects {
     pub events: Vec<Event>,
     pub stock: Vec<StockChange>,
+    /// Loyalty points movements (docs/points.md), applied in the same transaction.
+    pub points: Vec<crate::points::PointsChange>,
 }
 
 impl Effects {
@@ -143,6 +145,23 @@ impl Order {
                     json!({"amount": self.totals.total}),
                 );
             }
+            PaymentOutcome::Pending { reference, reason } => {
+                self.payment.status = PaymentStatus::Pending;
+                self.payment.authorization_id = Some(reference.clone());
+                fx.event(
+                    "payment.pending",
+                    actor,
+                    at,
+                    json!({"reference": reference, "reason": reason}),
+                );
+                self.add_hold(
+                    HoldCode::PaymentPending,
+                    &format!("{reason} / 与信審査中"),
+                    &mut fx,
+                    actor,
+                    at,
+                );
+            }
         }
         self.transition(OrderStatus::Unallocated, &mut fx, actor, at)?;
         self.touch(at);
@@ -194,6 +213,63 @@ impl Order {
         }
         let mut fx = Effects::default();
         self.add_hold(code, reason, &mut fx, actor, at);
+        self.touch(at);
+        Ok(fx)
+    }
+
+    /// A credit check that was pending at receipt has its result: approved → the payment is
+    /// authorised and the `payment_pending` hold released; declined → the hold becomes
+    /// `payment_declined` with the provider's reason.
+    pub fn settle_pending_payment(
+        &mut self,
+        approved: Result<(), String>,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<Effects, DomainError> {
+        if self.payment.status != PaymentStatus::Pending {
+            return Err(DomainError::NotAllowed {
+                action: "settling a pending credit check",
+                status: self.status,
+                why: "the payment is not waiting for a credit check".into(),
+            });
+        }
+        let mut fx = Effects::default();
+        let hold = self
+            .holds
+            .iter()
+            .position(|h| h.code == HoldCode::PaymentPending)
+            .map(|i| self.holds.remove(i));
+        match approved {
+            Ok(()) => {
+                self.payment.status = PaymentStatus::Authorized;
+                self.payment.authorized_amount = self.totals.total;
+                fx.event(
+                    "payment.authorized",
+                    actor,
+                    at,
+                    json!({"authorization_id": self.payment.authorization_id, "amount": self.totals.total, "after_review": true}),
+                );
+                if let Some(h) = hold {
+                    fx.event(
+                        "hold.released",
+                        actor,
+                        at,
+                        json!({"code": h.code, "reason": h.reason, "note": "credit check approved / 与信OK"}),
+                    );
+                }
+            }
+            Err(reason) => {
+                self.payment.status = PaymentStatus::Declined;
+                fx.event("payment.declined", actor, at, json!({"reason": reason}));
+                self.add_hold(
+                    HoldCode::PaymentDeclined,
+                    &format!("payment declined: {reason} / 与信NG"),
+                    &mut fx,
+                    actor,
+                    at,
+                );
+            }
+        }
         self.touch(at);
         Ok(fx)
     }
@@ -430,6 +506,13 @@ impl Order {
             | PaymentStatus::Voided
             | PaymentStatus::Declined => {}
         }
+        // Points paid with come back to the customer (docs/points.md).
+        fx.points.extend(crate::points::PointsChange::for_order(
+            self,
+            crate::points::PointsKind::Restore,
+            self.totals.points_used.minor(),
+            at,
+        ));
         match request {
             Some(r) => fx.event(
                 "order.cancelled",

@@ -198,10 +198,12 @@ pub enum HoldCode {
     DeliveryDate,
     /// Bank transfer: the deposits do not add up to the total (under- or over-payment).
     PaymentMismatch,
+    /// Deferred payment: the credit check has no result yet (審査中); released when it approves.
+    PaymentPending,
 }
 
 impl HoldCode {
-    pub const ALL: [HoldCode; 13] = [
+    pub const ALL: [HoldCode; 14] = [
         HoldCode::Notes,
         HoldCode::RemoteArea,
         HoldCode::Blacklist,
@@ -215,6 +217,7 @@ impl HoldCode {
         HoldCode::AddressMismatch,
         HoldCode::DeliveryDate,
         HoldCode::PaymentMismatch,
+        HoldCode::PaymentPending,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -229,6 +232,7 @@ impl HoldCode {
             HoldCode::DeliveryFailed => "delivery_failed",
             HoldCode::ReturnedToSender => "returned_to_sender",
             HoldCode::PaymentMismatch => "payment_mismatch",
+            HoldCode::PaymentPending => "payment_pending",
             HoldCode::Suspicious => "suspicious",
             HoldCode::AddressMismatch => "address_mismatch",
             HoldCode::DeliveryDate => "delivery_date",

@@ -111,4 +111,10 @@ pub enum PaymentOutcome {
     },
     /// Cash on delivery: collected by the carrier.
     OnDelivery,
+    /// Deferred payment: registered, the credit check has no result yet (審査中).
+    Pending {
+        /// The provider's transaction id, to ask again.
+        reference: String,
+        reason: String,
+    },
 }

@@ -26,6 +26,8 @@ pub struct Policies {
     /// A shipment with no delivery event this many days after shipping is deemed delivered
     /// (みなし着荷); 0 turns it off.
     pub deemed_delivery_days: i32,
+    /// Deferred payment: seconds between polls of a credit check that is still 審査中.
+    pub deferred_poll_seconds: i32,
     /// 分納: instructing ships the allocated part of a partially allocated order, split off into
     /// its own order (the rest waits for stock); off, only fully allocated orders are instructed.
     pub partial_shipments: bool,
@@ -49,6 +51,14 @@ pub struct Policies {
     pub allocation: crate::allocation::AllocationMode,
     /// Order review rules (`[review]`); the initial value of the rules stored in the database.
     pub review: crate::review::ReviewRules,
+    /// Points earned: this percent of the item total less the points used, rounded down.
+    pub points_rate_percent: i64,
+    /// Points are granted on `delivery` (default) or `shipment` of the whole order.
+    pub points_grant_on: crate::points::PointsGrantOn,
+    /// Points are granted this many days after the trigger (0: at once).
+    pub points_grant_delay_days: i32,
+    /// What is left of a grant expires this many days after it (0: never).
+    pub points_expiry_days: i32,
 }
 
 impl Default for Policies {
@@ -62,6 +72,7 @@ impl Default for Policies {
             bank: crate::bank::BankPolicy::default(),
             recognition_delay_days: 0,
             deemed_delivery_days: 14,
+            deferred_poll_seconds: 300,
             partial_shipments: false,
             combine_shipments: false,
             purchase_orders: crate::purchasing::PurchaseOrderMode::Immediate,
@@ -74,6 +85,10 @@ impl Default for Policies {
             operator_modify_before: OrderStatus::ShippingInstructed,
             allocation: crate::allocation::AllocationMode::Partial,
             review: crate::review::ReviewRules::default(),
+            points_rate_percent: 1,
+            points_grant_on: crate::points::PointsGrantOn::Delivery,
+            points_grant_delay_days: 0,
+            points_expiry_days: 0,
         }
     }
 }

@@ -270,6 +270,13 @@ impl Order {
             0
         };
         self.points.revoked += revoke;
+        // The ledger row; the app lowers it to what the balance still holds (docs/points.md).
+        fx.points.extend(crate::points::PointsChange::for_order(
+            self,
+            crate::points::PointsKind::Revoke,
+            -revoke,
+            at,
+        ));
         let r = &mut self.returns[idx];
         r.status = ReturnStatus::Received;
         r.received_at = Some(at);

@@ -129,6 +129,23 @@ impl ApiError {
                 AppError::InsufficientStock { .. } => {
                     problem(S::CONFLICT, "insufficient_stock", e.to_string())
                 }
+                AppError::InsufficientPoints {
+                    customer_id,
+                    balance,
+                    wanted,
+                } => {
+                    let message = format!(
+                        "{wanted} points asked for, but customer {customer_id} has a balance of {balance}"
+                    );
+                    Problem {
+                        errors: vec![FieldError::new("points_used", message.clone())],
+                        ..problem(
+                            S::UNPROCESSABLE_ENTITY,
+                            "validation_failed",
+                            format!("points_used: {message}"),
+                        )
+                    }
+                }
                 AppError::DuplicateOrder { order_id } => Problem {
                     order_id: Some(order_id.clone()),
                     ..problem(

@@ -28,7 +28,7 @@ use utoipa_swagger_ui::SwaggerUi;
 #[openapi(
     info(title = "juchu", description = "受注管理 — order management for Japanese e-commerce. All amounts are integers in yen."),
     modifiers(&BearerAuth),
-    tags((name = "orders"), (name = "master"), (name = "stock"), (name = "shipping"), (name = "admin"), (name = "bank"), (name = "accounting"))
+    tags((name = "orders"), (name = "master"), (name = "stock"), (name = "shipping"), (name = "admin"), (name = "bank"), (name = "accounting"), (name = "points"))
 )]
 struct ApiDoc;
 
@@ -63,6 +63,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::returns::router())
         .merge(routes::accounting::router())
         .merge(routes::cancel::router())
+        .merge(routes::points::router())
 }
 
 /// The whole HTTP surface for one app.

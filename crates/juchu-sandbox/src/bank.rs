@@ -5,7 +5,7 @@
 //! Webhooks go out in order through one delivery task; duplicates and out-of-order deliveries are
 //! injected here (`faults.duplicate_webhook_rate`, `faults.out_of_order_webhook_rate`): an
 //! out-of-order webhook is held back and delivered right after the next deposit's (or on
-//! `POST /_sandbox/bank/webhooks/flush`).
+//! `POST /_sandbox/bank/webhooks/flush`, or after `faults.out_of_order_hold_ms`).
 
 use crate::ledger::MovementKind;
 use crate::{BankConfig, S, Shared, json_error, parse_json};
@@ -87,6 +87,8 @@ pub(crate) struct Bank {
     deposits: Vec<DepositRec>,
     payouts: Vec<Payout>,
     held: Vec<Delivery>,
+    /// Bumped whenever webhooks are held back, so a stale release timer does nothing.
+    hold_gen: u64,
     log: Vec<DeliveryLog>,
 }
 
@@ -98,6 +100,7 @@ impl Bank {
             deposits: vec![],
             payouts: vec![],
             held: vec![],
+            hold_gen: 0,
             log: vec![],
         }
     }
@@ -295,7 +298,10 @@ async fn deposit(State(s): State<S>, body: Bytes) -> Response {
             event_id: &event_id,
             account_number: &account,
             amount: input.amount,
-            deposited_at: now.to_string(),
+            deposited_at: now
+                .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)))
+                .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                .to_string(),
             payer_kana: &name,
         })
         .unwrap_or_default();
@@ -319,6 +325,21 @@ async fn deposit(State(s): State<S>, body: Bytes) -> Response {
             "queued"
         } else if ooo {
             w.bank.held = batch;
+            w.bank.hold_gen += 1;
+            let (generation, hold) = (w.bank.hold_gen, w.cfg.faults.out_of_order_hold_ms);
+            let s2 = s.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(hold)).await;
+                let held = {
+                    let mut w = s2.world();
+                    if w.bank.hold_gen == generation {
+                        std::mem::take(&mut w.bank.held)
+                    } else {
+                        vec![]
+                    }
+                };
+                send(&s2, held);
+            });
             "held"
         } else {
             send(&s, batch);

@@ -163,7 +163,7 @@ fn hex_id(w: &mut World, len: usize) -> String {
     use rand::Rng;
     let mut s = String::with_capacity(len);
     while s.len() < len {
-        s.push_str(&format!("{:08x}", w.rng.random::<u32>()));
+        s.push_str(&format!("{:08x}", w.ids.random::<u32>()));
     }
     s.truncate(len);
     s

@@ -30,6 +30,8 @@ pub struct FaultConfig {
     pub duplicate_webhook_rate: f64,
     /// Share of deposit webhooks held back and delivered after the next one.
     pub out_of_order_webhook_rate: f64,
+    /// A held-back webhook is sent anyway after this long without a next deposit (nothing is lost).
+    pub out_of_order_hold_ms: u64,
     /// Seed of the fault RNG: the same seed and the same calls give the same faults.
     pub seed: Option<u64>,
 }
@@ -43,6 +45,7 @@ impl Default for FaultConfig {
             timeout_applies: true,
             duplicate_webhook_rate: 0.0,
             out_of_order_webhook_rate: 0.0,
+            out_of_order_hold_ms: 2_000,
             seed: None,
         }
     }
@@ -67,6 +70,9 @@ impl FaultConfig {
         }
         if self.timeout_ms > 600_000 {
             return Err("faults.timeout_ms must be at most 600000 (10 minutes)".into());
+        }
+        if self.out_of_order_hold_ms > 600_000 {
+            return Err("faults.out_of_order_hold_ms must be at most 600000 (10 minutes)".into());
         }
         Ok(())
     }

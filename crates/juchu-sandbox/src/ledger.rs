@@ -55,3 +55,47 @@ impl Ledger {
         });
     }
 }
+
+/// The sums of one (provider, reference)'s movements.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub provider: String,
+    pub reference: String,
+    pub authorised: i64,
+    pub captured: i64,
+    pub voided: i64,
+    pub refunded: i64,
+    pub deposited: i64,
+    pub paid_out: i64,
+}
+
+/// Totals per (provider, reference), in order of first appearance.
+pub fn totals(entries: &[LedgerEntry]) -> Vec<Totals> {
+    let mut out: Vec<Totals> = vec![];
+    for e in entries {
+        let i = match out
+            .iter()
+            .position(|t| t.provider == e.provider && t.reference == e.reference)
+        {
+            Some(i) => i,
+            None => {
+                out.push(Totals {
+                    provider: e.provider.clone(),
+                    reference: e.reference.clone(),
+                    ..Totals::default()
+                });
+                out.len() - 1
+            }
+        };
+        let t = &mut out[i];
+        match e.kind {
+            MovementKind::Authorise => t.authorised += e.amount,
+            MovementKind::Capture => t.captured += e.amount,
+            MovementKind::Void => t.voided += e.amount,
+            MovementKind::Refund => t.refunded += e.amount,
+            MovementKind::Deposit => t.deposited += e.amount,
+            MovementKind::Payout => t.paid_out += e.amount,
+        }
+    }
+    out
+}

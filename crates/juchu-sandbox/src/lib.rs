@@ -17,7 +17,7 @@ mod ledger;
 
 pub use bank::WEBHOOK_SIGNATURE_HEADER;
 pub use faults::FaultConfig;
-pub use ledger::{LedgerEntry, MovementKind};
+pub use ledger::{LedgerEntry, MovementKind, Totals, totals};
 
 use axum::Router;
 use axum::extract::State;
@@ -134,7 +134,10 @@ pub(crate) struct World {
     pub cfg: SandboxConfig,
     /// How far the sandbox clock is ahead of the real one (`POST /_sandbox/clock`).
     pub offset: SignedDuration,
+    /// Fault rolls only, so a seed gives the same faults whatever else the calls do.
     pub rng: StdRng,
+    /// Access keys and other random ids.
+    pub ids: StdRng,
     pub ledger: ledger::Ledger,
     pub idem: idempotency::Store,
     pub card: card::Cards,
@@ -266,6 +269,7 @@ fn build(cfg: SandboxConfig) -> anyhow::Result<S> {
         cfg,
         offset: SignedDuration::ZERO,
         rng,
+        ids: StdRng::from_os_rng(),
         ledger: ledger::Ledger::default(),
         idem: idempotency::Store::default(),
         card: card::Cards::default(),
@@ -296,6 +300,15 @@ fn router(s: S) -> Router {
         )
         .route("/_sandbox/health", get(|| async { "ok" }))
         .route("/_sandbox/reset-idempotency", post(reset_idempotency))
+        .fallback(
+            |method: axum::http::Method, uri: axum::http::Uri| async move {
+                json_error(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    &format!("no sandbox endpoint {method} {uri} (see docs/sandbox.md)"),
+                )
+            },
+        )
         .layer(axum::middleware::from_fn_with_state(
             s.clone(),
             idempotency::middleware,
@@ -310,12 +323,32 @@ fn router(s: S) -> Router {
 #[derive(Serialize)]
 struct LedgerOut {
     entries: Vec<LedgerEntry>,
+    /// Per (provider, reference): the sums of each kind, for "nothing captured or refunded twice".
+    totals: Vec<ledger::Totals>,
 }
 
-async fn get_ledger(State(s): State<S>) -> axum::Json<LedgerOut> {
-    axum::Json(LedgerOut {
-        entries: s.world().ledger.entries.clone(),
-    })
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LedgerQuery {
+    provider: Option<String>,
+    reference: Option<String>,
+}
+
+async fn get_ledger(
+    State(s): State<S>,
+    axum::extract::Query(q): axum::extract::Query<LedgerQuery>,
+) -> axum::Json<LedgerOut> {
+    let entries: Vec<LedgerEntry> = s
+        .world()
+        .ledger
+        .entries
+        .iter()
+        .filter(|e| q.provider.as_ref().is_none_or(|p| *p == e.provider))
+        .filter(|e| q.reference.as_ref().is_none_or(|r| *r == e.reference))
+        .cloned()
+        .collect();
+    let totals = ledger::totals(&entries);
+    axum::Json(LedgerOut { entries, totals })
 }
 
 #[derive(Serialize)]

@@ -126,6 +126,8 @@ async fn virtual_accounts_deposit_webhook_and_payouts() {
     assert_eq!(got[0]["amount"], 12000);
     assert_eq!(got[0]["payer_kana"], "ﾔﾏﾀﾞ ﾀﾛｳ");
     assert_eq!(got[0]["event_id"], d["deposit"]["event_id"]);
+    let at = got[0]["deposited_at"].as_str().unwrap_or("");
+    assert!(at.ends_with("+09:00") && at.len() == 25, "{at}");
 
     for (body, field) in [
         (
@@ -236,6 +238,29 @@ async fn duplicate_out_of_order_and_retried_webhooks() {
     assert_eq!(attempts, vec![(1, false), (2, true)]);
     // Four deposits in the ledger, however many webhooks.
     assert_eq!(ledger(&sb).await.len(), 4);
+}
+
+#[tokio::test]
+async fn a_held_back_webhook_is_sent_when_no_next_deposit_comes() {
+    let (url, rec) = receiver().await;
+    let sb = bank_sandbox(&url).await;
+    post_json(
+        &sb,
+        "/_sandbox/faults",
+        &json!({"out_of_order_webhook_rate": 1.0, "out_of_order_hold_ms": 200}),
+    )
+    .await;
+    let (_, a) = post_json(
+        &sb,
+        "/_sandbox/bank/deposits",
+        &json!({"account": "1000009", "amount": 990}),
+    )
+    .await;
+    assert_eq!(a["webhook"]["status"], "held");
+    assert!(rec.calls.lock().expect("lock").is_empty());
+    let got = wait_for(&rec, 1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["amount"], 990);
 }
 
 #[tokio::test]

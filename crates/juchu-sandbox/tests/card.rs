@@ -143,6 +143,13 @@ async fn authorise_capture_refund_and_the_ledger_shows_each_once() {
     assert_eq!(r2.get("ErrCode"), None, "{r2:?}");
     let search = gmo(&sb, "SearchTrade", &[("OrderID", "ord-1")]).await;
     assert_eq!(search["Status"], "RETURN");
+    let t = get_json(&sb, "/_sandbox/ledger?provider=card&reference=ord-1").await;
+    assert_eq!(t["totals"][0]["authorised"], 5500);
+    assert_eq!(t["totals"][0]["captured"], 5500);
+    assert_eq!(t["totals"][0]["refunded"], 5500);
+    assert_eq!(t["entries"].as_array().map(Vec::len), Some(4));
+    let none = get_json(&sb, "/_sandbox/ledger?reference=other").await;
+    assert_eq!(none["entries"].as_array().map(Vec::len), Some(0));
     assert_eq!(search["CapturedAmount"], "5500");
     assert_eq!(search["RefundedAmount"], "5500");
 

@@ -84,6 +84,15 @@ async fn a_failed_call_applies_nothing() {
     assert_eq!(e["error"], "invalid_faults");
     let (s, _) = post_json(&sb, "/_sandbox/faults", &json!({"nonsense": 1})).await;
     assert_eq!(s, 422);
+    let (s, e) = post_json(&sb, "/_sandbox/nowhere", &json!({})).await;
+    assert_eq!(s, 404);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("/_sandbox/nowhere"),
+        "{e}"
+    );
 }
 
 #[tokio::test]

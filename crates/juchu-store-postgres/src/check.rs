@@ -75,6 +75,7 @@ impl PostgresStore {
         }
         tx.commit().await.map_err(db_err)?;
         problems.extend(self.check_purchasing().await?);
+        problems.extend(self.check_points().await?);
         Ok(problems)
     }
 }

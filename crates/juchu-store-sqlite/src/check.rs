@@ -65,6 +65,7 @@ impl SqliteStore {
             problems.extend(juchu_domain::invariants::violations(&o));
         }
         problems.extend(self.check_purchasing().await?);
+        problems.extend(self.check_points().await?);
         Ok(problems)
     }
 }

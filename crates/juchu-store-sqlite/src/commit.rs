@@ -96,6 +96,13 @@ impl SqliteStore {
             .map_err(db_err)?;
         }
         crate::purchasing::write(&mut tx, &cs.purchasing, actor_text(&cs.actor), now).await?;
+        // Points: one customer's rows in the given order; customers in one global order (PostgreSQL
+        // row locks queue instead of deadlocking).
+        let mut points: Vec<_> = cs.points.iter().collect();
+        points.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+        for p in points {
+            crate::points::apply(&mut tx, p).await?;
+        }
         for b in &cs.batches {
             sqlx::query(
                 "INSERT INTO shipping_batches (id, warehouse, created_at) VALUES (?, ?, ?)",

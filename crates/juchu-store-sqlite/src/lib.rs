@@ -9,6 +9,7 @@ mod jobs;
 mod keys;
 mod master;
 mod orders;
+mod points;
 mod purchasing;
 mod review;
 mod store;

@@ -6,6 +6,12 @@ pub enum StoreError {
     VersionConflict { expected: i64 },
     #[error("not enough stock of {sku} in {warehouse}")]
     InsufficientStock { warehouse: String, sku: String },
+    #[error("customer {customer_id} has {balance} points, fewer than the {wanted} asked for")]
+    InsufficientPoints {
+        customer_id: String,
+        balance: i64,
+        wanted: i64,
+    },
     #[error("an order with this channel and external id exists: {existing}")]
     DuplicateOrder { existing: String },
     #[error("the job lease was lost")]
@@ -25,6 +31,7 @@ impl StoreError {
             self,
             StoreError::VersionConflict { .. }
                 | StoreError::InsufficientStock { .. }
+                | StoreError::InsufficientPoints { .. }
                 | StoreError::LeaseLost
         )
     }

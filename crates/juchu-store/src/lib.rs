@@ -5,6 +5,7 @@ pub mod bank;
 mod carriers;
 pub mod codec;
 mod error;
+mod points;
 mod purchasing;
 mod records;
 mod review;
@@ -12,6 +13,7 @@ mod review;
 pub use bank::{AccountPool, BankStore, DepositRecord};
 pub use carriers::{CarrierEventRecord, CarrierStore};
 pub use error::StoreError;
+pub use points::PointsStore;
 pub use purchasing::*;
 pub use records::*;
 pub use review::{BlacklistRecord, ReviewStore};
@@ -23,7 +25,9 @@ use juchu_domain::{Order, OrderId, OrderStatus, ShipmentId};
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: CarrierStore + BankStore + ReviewStore + Send + Sync + 'static {
+pub trait Store:
+    CarrierStore + BankStore + ReviewStore + PointsStore + Send + Sync + 'static
+{
     /// Applies the migrations of this backend.
     async fn migrate(&self) -> Result<()>;
     /// A short name for logs and benchmarks: `sqlite` or `postgres`.

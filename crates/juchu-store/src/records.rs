@@ -111,6 +111,9 @@ pub struct ChangeSet {
     pub complete_job: Option<(i64, String)>,
     /// Purchase orders written and the stock they receive (see `crate::PurchasingChanges`).
     pub purchasing: crate::PurchasingChanges,
+    /// Loyalty points movements: each is a ledger row, and debits are conditional updates that
+    /// fail the whole commit with `InsufficientPoints` rather than take a balance below zero.
+    pub points: Vec<juchu_domain::points::PointsChange>,
 }
 
 impl ChangeSet {
@@ -122,6 +125,7 @@ impl ChangeSet {
             && self.batches.is_empty()
             && self.complete_job.is_none()
             && self.purchasing.is_empty()
+            && self.points.is_empty()
     }
 }
 
@@ -147,4 +151,21 @@ pub enum IdempotencyState {
         status: u16,
         body: Vec<u8>,
     },
+}
+
+/// One row of a customer's points ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointsEntry {
+    pub id: i64,
+    pub customer_id: String,
+    pub at: Timestamp,
+    pub kind: juchu_domain::points::PointsKind,
+    /// Signed: positive credits, negative debits.
+    pub amount: i64,
+    pub order_id: Option<OrderId>,
+    pub expires_at: Option<Timestamp>,
+    /// Grants, restorations and positive adjustments: what is left of them (debits take from the
+    /// soonest-expiring first).
+    pub remaining: i64,
+    pub note: Option<String>,
 }

@@ -427,10 +427,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         println!("admin token: {secret}");
         return Ok(());
     }
+    // The seeded history used the in-process rules; from now on payments go to the sandbox
+    // providers over HTTP, as they would to real ones.
+    let sandbox = juchu_sandbox::Sandbox::start(juchu_sandbox::SandboxConfig::default()).await?;
+    let providers = juchu_providers::Providers::new(
+        &juchu_providers::ProvidersConfig::for_sandbox(&sandbox.url()),
+    )
+    .map_err(|e| anyhow::anyhow!("sandbox providers: {e}"))?;
+    let app = app.with_providers(providers);
     let handle = crate::server::start(app, &args.listen, true).await?;
     println!();
     println!("juchu demo is running at {}", handle.url());
     println!("  API docs:    {}/api/docs", handle.url());
+    println!(
+        "  sandbox:     {} (card, 後払い, Amazon Pay, bank; docs/sandbox.md)",
+        sandbox.url()
+    );
     println!("  admin token: {secret}");
     println!(
         "  try:         curl -H 'Authorization: Bearer {secret}' {}/api/v1/orders/counts",
@@ -439,5 +451,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("Ctrl-C stops it.");
     crate::server::shutdown_signal().await;
     handle.stop().await;
+    sandbox.stop().await;
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod master;
 pub mod modify;
 pub mod orders;
+pub mod points;
 pub mod purchasing;
 pub mod returns;
 pub mod review;

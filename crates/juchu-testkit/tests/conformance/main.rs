@@ -20,6 +20,8 @@ mod mail;
 mod modify;
 mod modify_review;
 mod partial_shipment;
+mod payment_reliability;
+mod points;
 mod provider_payments;
 mod purchasing;
 mod queries;

@@ -14,14 +14,19 @@ juchu_testkit::on_both_backends!(
     card_is_authorised_captured_voided_and_refunded_at_the_gateway,
     deferred_and_amazon_pay_go_through_their_providers,
     faulty_providers_move_each_orders_money_exactly_once,
+    pending_credit_check_holds_until_the_provider_answers,
 );
 
 async fn sandboxed(b: Backend, faults: FaultConfig) -> Shop {
+    sandboxed_with(b, faults, Policies::default()).await
+}
+
+async fn sandboxed_with(b: Backend, faults: FaultConfig, policies: Policies) -> Shop {
     let cfg = SandboxConfig {
         faults,
         ..SandboxConfig::default()
     };
-    shop_on(TestApp::spawn_with_sandbox(b, Policies::default(), cfg).await).await
+    shop_on(TestApp::spawn_with_sandbox(b, policies, cfg).await).await
 }
 
 fn ledger(s: &Shop) -> Vec<LedgerEntry> {
@@ -287,5 +292,71 @@ async fn faulty_providers_move_each_orders_money_exactly_once(b: Backend) {
     }
     let total: usize = ledger(&s).len();
     assert_eq!(total, 48, "24 authorisations and 24 captures, nothing else");
+    api.invariants_ok(&s.t.admin).await;
+}
+
+async fn pending_credit_check_holds_until_the_provider_answers(b: Backend) {
+    let policies = Policies {
+        deferred_poll_seconds: 1,
+        ..Policies::default()
+    };
+    let s = sandboxed_with(b, FaultConfig::default(), policies).await;
+    let api = &s.t.api;
+    let mut ids = Vec::new();
+    for (ext, email) in [
+        ("PP-1", "ichiro+review@example.jp"),
+        ("PP-2", "jiro+review@example.jp"),
+    ] {
+        let mut body = order_body(ext, &[("TOWEL", 1, 1980)], "deferred");
+        body["customer"]["email"] = json!(email);
+        ids.push(place(&s, &body).await);
+    }
+    let mut np = Vec::new();
+    for id in &ids {
+        let o = api.wait_status(&s.operator, id, "unallocated").await;
+        assert_eq!(hold_codes(&o), vec!["payment_pending"], "{o}");
+        assert_eq!(o["payment"]["status"], "pending");
+        np.push(
+            o["payment"]["authorization_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    // Polling while the check is still running changes nothing.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(
+        api.order(&s.operator, &ids[0]).await["status"],
+        "unallocated"
+    );
+    // The provider decides: the first is approved, the second declined.
+    let sandbox = s.t.sandbox.as_ref().unwrap().url();
+    let http = reqwest::Client::new();
+    for (reference, result) in [(&np[0], "00"), (&np[1], "20")] {
+        let r = http
+            .post(format!("{sandbox}/_sandbox/deferred/{reference}/resolve"))
+            .json(&json!({"result": result}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+    let approved = api.wait_status(&s.operator, &ids[0], "allocated").await;
+    assert_eq!(approved["payment"]["status"], "authorized");
+    assert!(approved["holds"].as_array().unwrap().is_empty());
+    let mut declined = api.order(&s.operator, &ids[1]).await;
+    for _ in 0..40 {
+        if hold_codes(&declined) == vec!["payment_declined"] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        declined = api.order(&s.operator, &ids[1]).await;
+    }
+    assert_eq!(
+        hold_codes(&declined),
+        vec!["payment_declined"],
+        "{declined}"
+    );
+    assert_eq!(declined["status"], "unallocated");
     api.invariants_ok(&s.t.admin).await;
 }
