@@ -209,6 +209,7 @@ impl App {
             .to_owned();
         let amount = Money::yen(data.get("amount").and_then(Value::as_i64).unwrap_or(0));
         let order = self.load_order(order_id).await?;
+        self.earlier_calls_answered(order_id, action, &data).await?;
         let done = call(&p, &order, action, amount, &data, &base).await?;
         Ok(Some(match done {
             Done::Confirmed(v) => (format!("{action}.confirmed"), v, None, false),
@@ -237,6 +238,47 @@ impl App {
     }
 }
 
+impl App {
+    /// An order's provider calls run in the order of their events (a refund after its capture, a
+    /// second shipment's capture after the first's): until every earlier one has its answer
+    /// recorded, this job fails as busy and is retried.
+    async fn earlier_calls_answered(
+        &self,
+        order_id: juchu_domain::OrderId,
+        action: &str,
+        data: &Value,
+    ) -> Result<(), AppError> {
+        let history = self.store.order_events(order_id).await?;
+        let calls: Vec<&Event> = history
+            .iter()
+            .map(|r| &r.event)
+            .filter(|e| PROVIDER_EVENTS.contains(&e.kind.as_str()))
+            .collect();
+        let answered = history
+            .iter()
+            .filter(|r| {
+                PROVIDER_EVENTS.iter().any(|k| {
+                    r.event
+                        .kind
+                        .strip_prefix(k)
+                        .is_some_and(|rest| matches!(rest, ".confirmed" | ".refused" | ".skipped"))
+                })
+            })
+            .count();
+        let position = calls
+            .iter()
+            .position(|e| e.kind == action && &e.data == data)
+            .unwrap_or(0);
+        if answered < position {
+            return Err(AppError::Unavailable(format!(
+                "waiting for {} earlier provider call(s) of this order",
+                position - answered
+            )));
+        }
+        Ok(())
+    }
+}
+
 async fn call(
     p: &Providers,
     order: &Order,
@@ -258,18 +300,48 @@ async fn call(
                 return Ok(Done::Skipped(format!("authorisation `{auth}` was not made through the card gateway")));
             };
             match action {
-                "payment.captured" => match p.card.capture(&r, amount, &k("capture")?).await {
-                    Ok(t) => Ok(Done::Confirmed(json!({"amount": amount, "tran_id": t.tran_id}))),
-                    Err(ProviderError::Expired { .. }) => reauthorize_and_capture(p, order, amount, base).await,
-                    Err(e) => settle(Err(e)),
-                },
+                "payment.captured" => {
+                    let captured_total = Money::yen(
+                        data.get("captured_total").and_then(Value::as_i64).unwrap_or(amount.minor()),
+                    );
+                    let rest = order.payment.authorized_amount - captured_total;
+                    capture_card(p, order, &r, amount, rest, base).await
+                }
                 "payment.voided" => settle(p.card.void(&r, &k("void")?).await.map(|t| json!({"tran_id": t.tran_id}))),
                 "payment.refunded" => settle(p.card.refund(&r, amount, &k("refund")?).await.map(|t| json!({"amount": amount, "tran_id": t.tran_id}))),
                 _ => Ok(Done::Skipped(format!("no card call for {action}"))),
             }
         }
         PaymentMethod::AmazonPay => match action {
-            "payment.captured" => settle(p.amazon_pay.capture(&auth, amount, &k("capture")?).await.map(|c| json!({"amount": amount, "charge_id": c.charge_id}))),
+            // A charge is captured once (Amazon voids what it leaves): a later shipment of the same
+            // order is a new charge on the buyer's charge permission, captured at once.
+            "payment.captured" => {
+                let charge = match p.amazon_pay.charge(&auth).await {
+                    Ok(c) => c,
+                    Err(e) => return settle(Err(e)),
+                };
+                if matches!(charge.state, ChargeState::Authorized) {
+                    settle(
+                        p.amazon_pay
+                            .capture(&auth, amount, &k("capture")?)
+                            .await
+                            .map(|c| json!({"amount": amount, "charge_id": c.charge_id})),
+                    )
+                } else {
+                    let Some(permission) = charge.charge_permission_id.clone() else {
+                        return Ok(Done::Refused(format!(
+                            "charge {auth} is {:?} and names no charge permission to charge again",
+                            charge.state
+                        )));
+                    };
+                    settle(
+                        p.amazon_pay
+                            .authorize(&permission, amount, true, &k("amazon-next")?)
+                            .await
+                            .map(|c| json!({"amount": amount, "charge_id": c.charge_id, "new_charge": true})),
+                    )
+                }
+            }
             "payment.voided" => settle(p.amazon_pay.cancel(&auth, "order cancelled", &k("cancel")?).await.map(|c| json!({"charge_id": c.charge_id}))),
             "payment.refunded" => settle(p.amazon_pay.refund(&auth, amount, &k("refund")?).await.map(|r| json!({"amount": amount, "refund": format!("{r:?}")}))),
             _ => Ok(Done::Skipped(format!("no Amazon Pay call for {action}"))),
@@ -286,6 +358,18 @@ async fn call(
                 let (Some(carrier), Some(tracking)) = (s.carrier, s.tracking_number.clone()) else {
                     return Ok(Done::Skipped("the shipment has no carrier or tracking number".into()));
                 };
+                // NP takes one shipment report per transaction: later parcels of the same order
+                // were covered by the first report.
+                let earlier = order
+                    .shipments
+                    .iter()
+                    .filter(|x| x.id != s.id && x.shipped_at.is_some())
+                    .any(|x| x.shipped_at < s.shipped_at);
+                if earlier {
+                    return Ok(Done::Skipped(
+                        "the NP transaction was reported with the order's first shipment".into(),
+                    ));
+                }
                 settle(
                     p.deferred
                         .report_shipment(&auth, carrier, &tracking, &k("np-ship")?)
@@ -306,11 +390,91 @@ async fn call(
     }
 }
 
-/// The authorisation ran out before shipping: authorise again with the stored card token under a
-/// new gateway order id (attempt 1), then capture.
+/// The next gateway order id of this order after `r`'s (attempt + 1).
+fn next_card_order_id(order: &Order, r: &CardAuthRef) -> Result<String, AppError> {
+    let attempt = r
+        .order_id
+        .rsplit_once('-')
+        .and_then(|(_, a)| u32::from_str_radix(a, 36).ok())
+        .unwrap_or(0);
+    juchu_providers::card::card_order_id(order.id, attempt + 1).map_err(|e| unavailable(&e))
+}
+
+/// Captures one shipment's `amount` on the card. The gateway captures exactly what an
+/// authorisation holds, so when `rest` of the order is still to ship, the rest is first authorised
+/// again with the stored token (it becomes the order's authorisation for the later shipments), the
+/// current authorisation is changed to this shipment's amount, and that is captured. Every step has
+/// a key derived from the job's, so a retried job repeats nothing.
+async fn capture_card(
+    p: &Providers,
+    order: &Order,
+    r: &CardAuthRef,
+    amount: Money,
+    rest: Money,
+    base: &str,
+) -> Result<Done, AppError> {
+    let refused = |e: ProviderError| {
+        if is_refusal(&e) {
+            Ok(Done::Refused(e.to_string()))
+        } else {
+            Err(unavailable(&e))
+        }
+    };
+    let mut rest_auth = None;
+    if rest > Money::ZERO {
+        let Some(token) = order.payment.card_token.clone() else {
+            return Ok(Done::Refused(
+                "a partial shipment needs the rest authorised again, and no card token is stored"
+                    .into(),
+            ));
+        };
+        let id = next_card_order_id(order, r)?;
+        match p
+            .card
+            .reauthorize(
+                &id,
+                &CardSource::Token(token),
+                rest,
+                &key(format!("rest-{base}"))?,
+            )
+            .await
+        {
+            Ok(a) => rest_auth = Some(a.auth_ref.to_string()),
+            Err(e) => return refused(e),
+        }
+        if let Err(e) = p
+            .card
+            .change_amount(r, amount, &key(format!("change-{base}"))?)
+            .await
+        {
+            return refused(e);
+        }
+    }
+    match p
+        .card
+        .capture(r, amount, &key(format!("capture-{base}"))?)
+        .await
+    {
+        Ok(t) => Ok(match rest_auth {
+            Some(a) => Done::Reauthorized {
+                authorization_id: a,
+                detail: json!({"amount": amount, "tran_id": t.tran_id, "rest_authorized": rest}),
+            },
+            None => Done::Confirmed(json!({"amount": amount, "tran_id": t.tran_id})),
+        }),
+        Err(ProviderError::Expired { .. }) if rest_auth.is_none() => {
+            reauthorize_and_capture(p, order, r, amount, base).await
+        }
+        Err(e) => refused(e),
+    }
+}
+
+/// The authorisation ran out before shipping: authorise again with the stored card token under the
+/// next gateway order id, then capture.
 async fn reauthorize_and_capture(
     p: &Providers,
     order: &Order,
+    r: &CardAuthRef,
     amount: Money,
     base: &str,
 ) -> Result<Done, AppError> {
@@ -319,7 +483,7 @@ async fn reauthorize_and_capture(
             "the authorisation expired and no card token is stored to authorise again".into(),
         ));
     };
-    let gmo_id = juchu_providers::card::card_order_id(order.id, 1).map_err(|e| unavailable(&e))?;
+    let gmo_id = next_card_order_id(order, r)?;
     let a = match p
         .card
         .reauthorize(

@@ -15,6 +15,7 @@ juchu_testkit::on_both_backends!(
     deferred_and_amazon_pay_go_through_their_providers,
     faulty_providers_move_each_orders_money_exactly_once,
     pending_credit_check_holds_until_the_provider_answers,
+    orders_shipped_from_two_warehouses_are_captured_per_shipment,
 );
 
 async fn sandboxed(b: Backend, faults: FaultConfig) -> Shop {
@@ -358,5 +359,89 @@ async fn pending_credit_check_holds_until_the_provider_answers(b: Backend) {
         "{declined}"
     );
     assert_eq!(declined["status"], "unallocated");
+    api.invariants_ok(&s.t.admin).await;
+}
+
+async fn orders_shipped_from_two_warehouses_are_captured_per_shipment(b: Backend) {
+    let s = sandboxed(b, FaultConfig::default()).await;
+    let api = &s.t.api;
+    // Tea is only in Osaka: every order below ships in two parcels (配送分割).
+    api.warehouse(&s.operator, "OSK", 2).await;
+    let (tea, _) = api.stock_level(&s.operator, "TKY", "TEA").await;
+    assert_eq!(
+        api.stock(&s.warehouse, "TKY", "TEA", -tea).await.status,
+        201
+    );
+    assert_eq!(api.stock(&s.warehouse, "OSK", "TEA", 20).await.status, 201);
+    let mut ids = Vec::new();
+    for (ext, method) in [
+        ("PS-1", "credit_card"),
+        ("PS-2", "amazon_pay"),
+        ("PS-3", "deferred"),
+    ] {
+        let mut body = order_body(ext, &[("TOWEL", 2, 1980), ("TEA", 1, 540)], method);
+        if method == "amazon_pay" {
+            body["payment"]["charge_permission_id"] = json!("S01-PS-2");
+        }
+        ids.push(place(&s, &body).await);
+    }
+    let mut before = Vec::new();
+    for id in &ids {
+        before.push(api.wait_status(&s.operator, id, "allocated").await);
+    }
+    let r = api
+        .post(
+            "/api/v1/shipping-instructions",
+            &s.warehouse,
+            &json!({"order_ids": ids}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mut n = 0;
+    for batch in r.body["batches"].as_array().unwrap() {
+        for sh in batch["shipments"].as_array().unwrap() {
+            n += 1;
+            let r = api
+                .post(
+                    &format!("/api/v1/shipments/{}/ship", sh["id"].as_str().unwrap()),
+                    &s.warehouse,
+                    &json!({"carrier": "yamato", "tracking_number": tracking(12121375870 + n)}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+    }
+    assert_eq!(n, 6, "two parcels per order");
+    for id in &ids {
+        for _ in 0..80 {
+            let ev = events(&s, id).await;
+            if ev.matches("payment.captured.").count() >= 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    }
+    api.wait_idle(&s.t.admin).await;
+    for (id, o) in ids.iter().zip(&before) {
+        let after = api.order(&s.operator, id).await;
+        assert_eq!(after["status"], "shipped");
+        assert_eq!(after["payment"]["captured_amount"], 4500, "{after}");
+        assert!(after["holds"].as_array().unwrap().is_empty(), "{after}");
+        let ev = events(&s, id).await;
+        assert!(!ev.contains(".refused"), "{ev}");
+        let method = o["payment"]["method"].as_str().unwrap();
+        // What the providers captured for this order adds up to its total, never more.
+        let captured: i64 = ledger(&s)
+            .iter()
+            .filter(|e| e.kind == MovementKind::Capture)
+            .filter(|e| match method {
+                "credit_card" => e.reference.starts_with(&gmo_order_id(o)[..25]),
+                "amazon_pay" => e.provider == "amazon_pay",
+                _ => e.reference == o["payment"]["authorization_id"].as_str().unwrap(),
+            })
+            .map(|e| e.amount)
+            .sum();
+        assert_eq!(captured, 4500, "{method}: {:?}", ledger(&s));
+    }
     api.invariants_ok(&s.t.admin).await;
 }
