@@ -34,6 +34,9 @@ pub enum AppError {
     Unavailable(String),
     #[error(transparent)]
     Store(StoreError),
+    /// Sending a customer e-mail failed (the worker retries it).
+    #[error("mail: {0}")]
+    Mail(String),
 }
 
 impl AppError {

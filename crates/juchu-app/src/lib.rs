@@ -11,6 +11,7 @@ mod drop_ship;
 mod error;
 mod export;
 mod keys;
+pub mod mail;
 mod master;
 mod modify;
 mod orders;
@@ -69,6 +70,8 @@ pub struct App {
     pub providers: Option<Arc<juchu_providers::Providers>>,
     /// Wakes the in-process worker when new jobs are enqueued.
     pub jobs_ready: Arc<Notify>,
+    /// Customer e-mails (`[shop]`, `[mail]`); not configured by default (mail jobs are skipped).
+    pub mailer: Arc<mail::Mailer>,
 }
 
 impl App {
@@ -81,6 +84,7 @@ impl App {
             accounting: Arc::default(),
             providers: None,
             jobs_ready: Arc::new(Notify::new()),
+            mailer: Arc::default(),
         }
     }
 

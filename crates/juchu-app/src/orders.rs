@@ -36,9 +36,12 @@ pub(crate) fn order_job(app: &App, kind: &str, id: OrderId) -> NewJob {
     }
 }
 
-/// The change set that persists one changed order with its effects.
+/// The change set that persists one changed order with its effects, and the provider calls and
+/// customer e-mails those effects call for (the outbox: `payment.provider` and `mail.send` jobs in
+/// the same transaction).
 pub(crate) fn order_change(order: &Order, expected: i64, fx: Effects, actor: &Actor) -> ChangeSet {
-    let jobs = crate::provider_payments::provider_jobs(order, &fx.events);
+    let mut jobs = crate::provider_payments::provider_jobs(order, &fx.events);
+    jobs.extend(crate::mail::outbox_jobs(order.id, &fx.events));
     ChangeSet {
         jobs,
         orders: vec![OrderWrite {
@@ -95,8 +98,8 @@ impl App {
                 return Ok(order); // nothing changed
             }
             let mut cs = order_change(&order, expected, fx, actor);
-            let wake = !jobs.is_empty();
             cs.jobs.extend(jobs);
+            let wake = !cs.jobs.is_empty();
             match self.store.commit(cs).await {
                 Ok(()) => {
                     if wake {
@@ -174,8 +177,13 @@ impl App {
                 order: order.clone(),
                 expected_version: None,
             }],
+            jobs: std::iter::once(order_job(self, "order.receive", order.id))
+                .chain(crate::mail::outbox_jobs(
+                    order.id,
+                    std::slice::from_ref(&received),
+                ))
+                .collect(),
             events: vec![(order.id, received)],
-            jobs: vec![order_job(self, "order.receive", order.id)],
             // Points paid with come off the customer's balance in this commit, or nothing is
             // created (docs/points.md).
             points: juchu_domain::points::PointsChange::for_order(

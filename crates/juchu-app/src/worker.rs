@@ -168,6 +168,10 @@ impl Worker {
                 self.complete(job).await
             }
             "shipment.deem_delivered" => self.deem_delivered(job).await,
+            crate::mail::MAIL_JOB => {
+                self.app.send_mail(job).await?;
+                self.complete(job).await
+            }
             // Loyalty points (docs/points.md).
             "points.grant" => {
                 self.order_step(job, |o, app, actor| app.grant_points(o, actor))

@@ -235,6 +235,10 @@ pub fn build_order(
     c.opt_text("customer.kana", input.customer.kana.as_deref(), 100);
     c.opt_text("customer.id", input.customer.id.as_deref(), 128);
     c.opt_text("customer.phone", input.customer.phone.as_deref(), 20);
+    let locale = input.customer.locale.trim().to_ascii_lowercase();
+    if !crate::order::LOCALES.contains(&locale.as_str()) {
+        c.fail("customer.locale", "must be `ja` or `en`");
+    }
     c.opt_text("notes", input.notes.as_deref(), 2000);
     let email = input.customer.email.trim();
     if email.len() > 254 || !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
@@ -344,6 +348,7 @@ pub fn build_order(
         holds: Vec::new(),
         customer: Customer {
             email: email.to_owned(),
+            locale,
             ..input.customer.clone()
         },
         shipping_address,

@@ -60,7 +60,18 @@ pub struct Customer {
     pub kana: Option<String>,
     pub email: String,
     pub phone: Option<String>,
+    /// Language of the customer's e-mails: `ja` (default) or `en`.
+    #[serde(default = "default_locale")]
+    pub locale: String,
 }
+
+/// The locale of a customer who did not say: Japanese.
+pub fn default_locale() -> String {
+    "ja".to_owned()
+}
+
+/// Locales juchu writes e-mails in.
+pub const LOCALES: [&str; 2] = ["ja", "en"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Address {

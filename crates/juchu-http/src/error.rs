@@ -156,6 +156,14 @@ impl ApiError {
                 },
                 AppError::Forbidden(d) => problem(S::FORBIDDEN, "forbidden", d.clone()),
                 AppError::Busy => problem(S::CONFLICT, "conflict", e.to_string()),
+                AppError::Mail(inner) => {
+                    tracing::error!(error = %inner, "mail failure");
+                    problem(
+                        S::BAD_GATEWAY,
+                        "mail_failed",
+                        "sending an e-mail failed; it has been logged".into(),
+                    )
+                }
                 AppError::Unavailable(d) => {
                     problem(S::SERVICE_UNAVAILABLE, "provider_unavailable", d.clone())
                 }

@@ -9,11 +9,14 @@
 
 mod client;
 mod db;
+pub mod smtp_sink;
 
 pub use client::{Api, Resp, order_body};
 pub use db::{Backend, TestDb};
+pub use smtp_sink::{Received, SmtpSink};
 
 use juchu::server::ServerHandle;
+use juchu_app::mail::{MailSettings, ShopInfo, SmtpTls};
 use juchu_app::{App, SystemClock};
 use juchu_domain::policy::Policies;
 use std::sync::Arc;
@@ -24,6 +27,8 @@ pub struct TestApp {
     pub api: Api,
     /// An admin key's secret.
     pub admin: String,
+    /// The SMTP server the app sends customer e-mails to (every test app has one).
+    pub smtp: SmtpSink,
     /// The provider sandbox the app's payments go to (`spawn_with_sandbox`).
     pub sandbox: Option<juchu_sandbox::SandboxHandle>,
     server: Option<ServerHandle>,
@@ -44,7 +49,15 @@ impl TestApp {
         policies: Policies,
         clock: Arc<dyn juchu_app::Clock>,
     ) -> TestApp {
-        Self::start(backend, policies, clock, None).await
+        Self::start(
+            backend,
+            policies,
+            clock,
+            None,
+            SmtpSink::start().await,
+            None,
+        )
+        .await
     }
 
     /// With the payment providers over HTTP: a `juchu-sandbox` on port 0 (its config as given)
@@ -57,18 +70,67 @@ impl TestApp {
         let sandbox = juchu_sandbox::Sandbox::start(sandbox)
             .await
             .expect("start sandbox");
-        Self::start(backend, policies, Arc::new(SystemClock), Some(sandbox)).await
+        let smtp = SmtpSink::start().await;
+        Self::start(
+            backend,
+            policies,
+            Arc::new(SystemClock),
+            Some(sandbox),
+            smtp,
+            None,
+        )
+        .await
     }
 
+    /// With the mail server down from the start (every transaction refused with 451), until the
+    /// test calls `t.smtp.fail_with(None)`.
+    pub async fn spawn_with_mail_down(backend: Backend) -> TestApp {
+        let smtp = SmtpSink::start().await;
+        smtp.fail_with(Some(451));
+        Self::start(
+            backend,
+            Policies::default(),
+            Arc::new(SystemClock),
+            None,
+            smtp,
+            None,
+        )
+        .await
+    }
+
+    /// With mail not configured (no `[mail] host`): mail jobs are completed as skipped. The sink
+    /// runs but nothing is sent to it.
+    pub async fn spawn_without_mail(backend: Backend) -> TestApp {
+        let smtp = SmtpSink::start().await;
+        let mut settings = test_mail(smtp.port());
+        settings.host = String::new();
+        let clock = Arc::new(SystemClock);
+        Self::start(
+            backend,
+            Policies::default(),
+            clock,
+            None,
+            smtp,
+            Some(settings),
+        )
+        .await
+    }
+
+    /// `mail`: the `[mail]` settings, by default plain SMTP to `smtp`.
     async fn start(
         backend: Backend,
         policies: Policies,
         clock: Arc<dyn juchu_app::Clock>,
         sandbox: Option<juchu_sandbox::SandboxHandle>,
+        smtp: SmtpSink,
+        mail: Option<MailSettings>,
     ) -> TestApp {
         let db = TestDb::create(backend).await;
         let store = juchu::open_store(&db.url).await.expect("open store");
-        let mut app = App::new(store, clock, policies);
+        let mail = mail.unwrap_or_else(|| test_mail(smtp.port()));
+        let mut app = App::new(store, clock, policies)
+            .with_mail(test_shop(), &mail)
+            .expect("mail settings");
         if let Some(sb) = &sandbox {
             let mut cfg = juchu_providers::ProvidersConfig::for_sandbox(&sb.url());
             // Tests with faults want quick retries.
@@ -88,6 +150,7 @@ impl TestApp {
             db,
             api,
             admin,
+            smtp,
             sandbox,
             server: Some(server),
         }
@@ -110,6 +173,30 @@ impl TestApp {
             sb.stop().await;
         }
         self.db.drop_now().await;
+    }
+}
+
+/// The shop of every test app (the footer of its e-mails).
+pub fn test_shop() -> ShopInfo {
+    ShopInfo {
+        name: "テスト商店".into(),
+        company: "株式会社テスト".into(),
+        address: "東京都千代田区千代田1-1".into(),
+        phone: "03-1234-5678".into(),
+        email: "shop@example.jp".into(),
+        url: "https://shop.example.jp".into(),
+        ..ShopInfo::default()
+    }
+}
+
+/// Plain SMTP to the test kit's sink.
+pub fn test_mail(port: u16) -> MailSettings {
+    MailSettings {
+        host: "127.0.0.1".into(),
+        port,
+        tls: SmtpTls::None,
+        timeout_secs: 5,
+        ..MailSettings::default()
     }
 }
 

@@ -36,6 +36,9 @@ pub fn without_carriers(p: &Path) -> anyhow::Result<Serialized<figment::value::D
     dict.remove("carriers");
     dict.remove("accounting");
     dict.remove("providers");
+    // `[shop]` and `[mail]` belong to `config::load_mail`.
+    dict.remove("shop");
+    dict.remove("mail");
     Ok(Serialized::defaults(dict))
 }
 

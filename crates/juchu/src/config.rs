@@ -2,7 +2,8 @@
 
 use anyhow::Context;
 use figment::Figment;
-use figment::providers::Serialized;
+use figment::providers::{Format, Serialized, Toml};
+use juchu_app::mail::{MailSettings, ShopInfo};
 use juchu_domain::policy::Policies;
 use std::path::Path;
 
@@ -26,6 +27,30 @@ pub fn load_policies(path: Option<&Path>) -> anyhow::Result<Policies> {
         policies.bank.webhook_secret = Some(secret);
     }
     Ok(policies)
+}
+
+/// `[shop]` (the footer of customer e-mails) and `[mail]` (SMTP) from the config file; defaults for
+/// the rest. Without `[mail] host` mail is not configured and mail jobs are completed as skipped.
+/// `JUCHU_SMTP_PASSWORD` overrides the password, so the secret need not sit in a file.
+pub fn load_mail(path: Option<&Path>) -> anyhow::Result<(ShopInfo, MailSettings)> {
+    let mut shop = Figment::from(Serialized::defaults(ShopInfo::default()));
+    let mut mail = Figment::from(Serialized::defaults(MailSettings::default()));
+    if let Some(p) = path {
+        shop = shop.merge(Figment::from(Toml::file(p)).focus("shop"));
+        mail = mail.merge(Figment::from(Toml::file(p)).focus("mail"));
+    }
+    let shop: ShopInfo = shop
+        .extract()
+        .with_context(|| "reading [shop] from the config file")?;
+    let mut mail: MailSettings = mail
+        .extract()
+        .with_context(|| "reading [mail] from the config file")?;
+    if let Ok(secret) = std::env::var("JUCHU_SMTP_PASSWORD")
+        && !secret.is_empty()
+    {
+        mail.password = Some(secret);
+    }
+    Ok((shop, mail))
 }
 
 /// `[providers]` from the config file, when it has one: payments go to those providers over HTTP

@@ -247,6 +247,7 @@ fn sample_order(i: usize, rng: &mut StdRng, now: Timestamp) -> NewOrder {
             kana: Some(c.1.into()),
             email: c.2.into(),
             phone: Some(c.3.into()),
+            locale: "ja".into(),
         },
         shipping_address: address,
         billing_address: None,

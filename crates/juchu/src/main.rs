@@ -168,9 +168,12 @@ async fn open_app(db: &DbArgs) -> anyhow::Result<App> {
         .with_context(|| format!("opening {}", db.database))?;
     let carriers = juchu::carriers::load_carriers(db.config.as_deref())?;
     let accounting = juchu::accounting::load_accounting(db.config.as_deref())?;
+    let (shop, mail) = juchu::config::load_mail(db.config.as_deref())?;
     let mut app = App::new(store, Arc::new(SystemClock), policies)
         .with_carriers(carriers)
-        .with_accounting(accounting);
+        .with_accounting(accounting)
+        .with_mail(shop, &mail)
+        .map_err(|e| anyhow::anyhow!("[mail] in the config file: {e:?}"))?;
     if let Some(cfg) = juchu::config::load_providers(db.config.as_deref())? {
         app = app.with_providers(
             juchu_providers::Providers::new(&cfg).context("building the [providers] clients")?,

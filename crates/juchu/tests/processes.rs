@@ -271,9 +271,10 @@ async fn two_workers_share_the_jobs_of_one_database_without_running_any_twice() 
     let counts = api.get("/api/v1/orders/counts", &operator).await;
     assert_eq!(counts.body["received"], N, "{}", counts.text);
     let jobs = api.get("/api/v1/admin/jobs", ADMIN).await;
-    // One `order.receive` per order and one `stock.arrived` from the adjustment.
+    // One `order.receive` and one `mail.send` (the confirmation; skipped, mail is not configured)
+    // per order, and one `stock.arrived` from the adjustment.
     let queued = jobs.body["pending"].as_u64().unwrap_or(0);
-    assert_eq!(queued, N as u64 + 1, "{}", jobs.text);
+    assert_eq!(queued, 2 * N as u64 + 1, "{}", jobs.text);
     assert_eq!(jobs.body["running"].as_u64().unwrap_or(0), 0);
     let placed_in = started.elapsed();
 
@@ -299,7 +300,7 @@ async fn two_workers_share_the_jobs_of_one_database_without_running_any_twice() 
         "{N} orders placed in {placed_in:?}, processed by two workers in {processed_in:?}: \
          worker 1 claimed {c1} (done {d1}, failed {f1}), worker 2 claimed {c2} (done {d2}, failed {f2})"
     );
-    // Each receive job adds one `order.allocate` job: 2N + 1 jobs existed, each claimed once.
+    // Each receive job adds one `order.allocate` job: 3N + 1 jobs existed, each claimed once.
     let total = queued + N as u64;
     assert_eq!(c1 + c2, total, "claims: {c1} + {c2}");
     assert_eq!((f1, f2), (0, 0), "no job failed");

@@ -119,6 +119,7 @@ pub fn build(spec: &OrderSpec) -> Order {
             kana: Some("ヤマダ タロウ".into()),
             email: "taro@example.jp".into(),
             phone: None,
+            locale: "ja".into(),
         },
         shipping_address: address,
         billing_address: None,

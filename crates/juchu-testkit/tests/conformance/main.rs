@@ -16,6 +16,7 @@ mod errors;
 mod flow;
 mod japanpost;
 mod jobs;
+mod mail;
 mod modify;
 mod modify_review;
 mod partial_shipment;
