@@ -239,8 +239,15 @@ impl App {
             .to_owned();
         let amount = Money::yen(data.get("amount").and_then(Value::as_i64).unwrap_or(0));
         let order = self.load_order(order_id).await?;
-        self.earlier_calls_answered(order_id, action, &data).await?;
-        let done = call(&p, &order, action, amount, &data, &base).await?;
+        let history: Vec<Event> = self
+            .store
+            .order_events(order_id)
+            .await?
+            .into_iter()
+            .map(|r| r.event)
+            .collect();
+        earlier_calls_answered(&history, action, &data)?;
+        let done = call(&p, &order, &history, action, amount, &data, &base).await?;
         Ok(Some(match done {
             Done::Confirmed(v) => (format!("{action}.confirmed"), v, None, false),
             Done::Reauthorized {
@@ -268,50 +275,66 @@ impl App {
     }
 }
 
-impl App {
-    /// An order's provider calls run in the order of their events (a refund after its capture, a
-    /// second shipment's capture after the first's): until every earlier one has its answer
-    /// recorded, this job fails as busy and is retried.
-    async fn earlier_calls_answered(
-        &self,
-        order_id: juchu_domain::OrderId,
-        action: &str,
-        data: &Value,
-    ) -> Result<(), AppError> {
-        let history = self.store.order_events(order_id).await?;
-        let calls: Vec<&Event> = history
-            .iter()
-            .map(|r| &r.event)
-            .filter(|e| PROVIDER_EVENTS.contains(&e.kind.as_str()))
-            .collect();
-        let answered = history
-            .iter()
-            .filter(|r| {
-                PROVIDER_EVENTS.iter().any(|k| {
-                    r.event
-                        .kind
-                        .strip_prefix(k)
-                        .is_some_and(|rest| matches!(rest, ".confirmed" | ".refused" | ".skipped"))
-                })
+/// An order's provider calls run in the order of their events (a refund after its capture, a
+/// second shipment's capture after the first's): until every earlier one has its answer recorded,
+/// this job fails as unavailable and is retried.
+fn earlier_calls_answered(history: &[Event], action: &str, data: &Value) -> Result<(), AppError> {
+    let calls: Vec<&Event> = history
+        .iter()
+        .filter(|e| PROVIDER_EVENTS.contains(&e.kind.as_str()))
+        .collect();
+    let answered = history
+        .iter()
+        .filter(|e| {
+            PROVIDER_EVENTS.iter().any(|k| {
+                e.kind
+                    .strip_prefix(k)
+                    .is_some_and(|rest| matches!(rest, ".confirmed" | ".refused" | ".skipped"))
             })
-            .count();
-        let position = calls
-            .iter()
-            .position(|e| e.kind == action && &e.data == data)
-            .unwrap_or(0);
-        if answered < position {
-            return Err(AppError::Unavailable(format!(
-                "waiting for {} earlier provider call(s) of this order",
-                position - answered
-            )));
-        }
-        Ok(())
+        })
+        .count();
+    let position = calls
+        .iter()
+        .position(|e| e.kind == action && &e.data == data)
+        .unwrap_or(0);
+    if answered < position {
+        return Err(AppError::Unavailable(format!(
+            "waiting for {} earlier provider call(s) of this order",
+            position - answered
+        )));
     }
+    Ok(())
+}
+
+/// Amazon Pay charges of the order that were captured, with what is left to refund on each, newest
+/// first (a later parcel is its own charge).
+fn amazon_charges(history: &[Event], first: &str) -> Vec<(String, Money)> {
+    let mut charges: Vec<(String, Money)> = Vec::new();
+    for e in history {
+        let d = &e.data;
+        let amount = Money::yen(d.get("amount").and_then(Value::as_i64).unwrap_or(0));
+        if e.kind == "payment.captured.confirmed" {
+            let id = d
+                .get("charge_id")
+                .and_then(Value::as_str)
+                .unwrap_or(first)
+                .to_owned();
+            charges.push((id, amount));
+        } else if e.kind == "payment.refunded.confirmed"
+            && let Some(id) = d.get("charge_id").and_then(Value::as_str)
+            && let Some(c) = charges.iter_mut().find(|(c, _)| c == id)
+        {
+            c.1 -= amount;
+        }
+    }
+    charges.reverse();
+    charges
 }
 
 async fn call(
     p: &Providers,
     order: &Order,
+    history: &[Event],
     action: &str,
     amount: Money,
     data: &Value,
@@ -334,12 +357,16 @@ async fn call(
     match order.payment.method {
         PaymentMethod::CreditCard => {
             let Ok(r) = CardAuthRef::parse(&auth) else {
-                return Ok(Done::Skipped(format!("authorisation `{auth}` was not made through the card gateway")));
+                return Ok(Done::Skipped(format!(
+                    "authorisation `{auth}` was not made through the card gateway"
+                )));
             };
             match action {
                 "payment.captured" => {
                     let captured_total = Money::yen(
-                        data.get("captured_total").and_then(Value::as_i64).unwrap_or(amount.minor()),
+                        data.get("captured_total")
+                            .and_then(Value::as_i64)
+                            .unwrap_or(amount.minor()),
                     );
                     let rest = order.payment.authorized_amount - captured_total;
                     capture_card(p, order, &r, amount, rest, base).await
@@ -350,8 +377,18 @@ async fn call(
                         .await
                         .map(|t| json!({"amount": amount, "tran_id": t.tran_id})),
                 ),
-                "payment.voided" => settle(p.card.void(&r, &k("void")?).await.map(|t| json!({"tran_id": t.tran_id}))),
-                "payment.refunded" => settle(p.card.refund(&r, amount, &k("refund")?).await.map(|t| json!({"amount": amount, "tran_id": t.tran_id}))),
+                "payment.voided" => settle(
+                    p.card
+                        .void(&r, &k("void")?)
+                        .await
+                        .map(|t| json!({"tran_id": t.tran_id})),
+                ),
+                "payment.refunded" => settle(
+                    p.card
+                        .refund(&r, amount, &k("refund")?)
+                        .await
+                        .map(|t| json!({"amount": amount, "tran_id": t.tran_id})),
+                ),
                 _ => Ok(Done::Skipped(format!("no card call for {action}"))),
             }
         }
@@ -385,8 +422,25 @@ async fn call(
                     )
                 }
             }
-            "payment.voided" => settle(p.amazon_pay.cancel(&auth, "order cancelled", &k("cancel")?).await.map(|c| json!({"charge_id": c.charge_id}))),
-            "payment.refunded" => settle(p.amazon_pay.refund(&auth, amount, &k("refund")?).await.map(|r| json!({"amount": amount, "refund": format!("{r:?}")}))),
+            "payment.voided" => settle(
+                p.amazon_pay
+                    .cancel(&auth, "order cancelled", &k("cancel")?)
+                    .await
+                    .map(|c| json!({"charge_id": c.charge_id})),
+            ),
+            // From the newest captured charge that can carry it (a later parcel is its own charge).
+            "payment.refunded" => {
+                let charge = amazon_charges(history, &auth)
+                    .into_iter()
+                    .find(|(_, left)| *left >= amount)
+                    .map_or(auth.clone(), |(c, _)| c);
+                settle(
+                    p.amazon_pay
+                        .refund(&charge, amount, &k("refund")?)
+                        .await
+                        .map(|r| json!({"amount": amount, "charge_id": charge, "refund_id": r.refund_id})),
+                )
+            }
             _ => Ok(Done::Skipped(format!("no Amazon Pay call for {action}"))),
         },
         PaymentMethod::Deferred => match action {
@@ -395,11 +449,16 @@ async fn call(
                     .get("shipment_id")
                     .cloned()
                     .and_then(|v| serde_json::from_value(v).ok());
-                let Some(s) = shipment.and_then(|id| order.shipments.iter().find(|s| s.id == id)) else {
-                    return Ok(Done::Skipped("the shipment of this capture is not on the order".into()));
+                let Some(s) = shipment.and_then(|id| order.shipments.iter().find(|s| s.id == id))
+                else {
+                    return Ok(Done::Skipped(
+                        "the shipment of this capture is not on the order".into(),
+                    ));
                 };
                 let (Some(carrier), Some(tracking)) = (s.carrier, s.tracking_number.clone()) else {
-                    return Ok(Done::Skipped("the shipment has no carrier or tracking number".into()));
+                    return Ok(Done::Skipped(
+                        "the shipment has no carrier or tracking number".into(),
+                    ));
                 };
                 // NP takes one shipment report per transaction: later parcels of the same order
                 // were covered by the first report.
@@ -424,27 +483,124 @@ async fn call(
                 let goods = juchu_providers::DeferredRegistration::from_order(order)
                     .map_err(|e| unavailable(&e))?
                     .goods;
-                match p.deferred.update(&auth, amount, &goods, &k("np-update")?).await {
-                    Ok(DeferredDecision::Approved) => {
-                        Ok(Done::Confirmed(json!({"amount": amount, "np_transaction_id": auth})))
-                    }
+                match p
+                    .deferred
+                    .update(&auth, amount, &goods, &k("np-update")?)
+                    .await
+                {
+                    Ok(DeferredDecision::Approved) => Ok(Done::Confirmed(
+                        json!({"amount": amount, "np_transaction_id": auth}),
+                    )),
                     Ok(other) => Ok(Done::Refused(format!(
                         "後払い 金額変更 not approved: {other:?}"
                     ))),
                     Err(e) => settle(Err(e)),
                 }
             }
-            "payment.voided" => settle(p.deferred.cancel(&auth, &k("np-cancel")?).await.map(|()| json!({"np_transaction_id": auth}))),
-            "payment.refunded" if order.payment.refunded_amount >= order.payment.captured_amount => {
-                settle(p.deferred.cancel(&auth, &k("np-cancel")?).await.map(|()| json!({"np_transaction_id": auth})))
+            "payment.voided" => settle(
+                p.deferred
+                    .cancel(&auth, &k("np-cancel")?)
+                    .await
+                    .map(|()| json!({"np_transaction_id": auth})),
+            ),
+            "payment.refunded"
+                if order.payment.refunded_amount >= order.payment.captured_amount =>
+            {
+                settle(
+                    p.deferred
+                        .cancel(&auth, &k("np-cancel")?)
+                        .await
+                        .map(|()| json!({"np_transaction_id": auth})),
+                )
             }
-            "payment.refunded" => Ok(Done::Skipped(
-                "a partial refund of a reported deferred payment is arranged with the provider by an operator".into(),
-            )),
-            _ => Ok(Done::Skipped(format!("no deferred-payment call for {action}"))),
+            // A partial refund after the shipment report: NP changes no reported amount, so the
+            // transaction is cancelled and what the customer still owes registered and reported anew.
+            "payment.refunded" => rebill_deferred(p, order, &auth, data, base).await,
+            _ => Ok(Done::Skipped(format!(
+                "no deferred-payment call for {action}"
+            ))),
         },
-        PaymentMethod::BankTransfer | PaymentMethod::Cod => Ok(Done::Skipped("not a provider-backed method".into())),
+        PaymentMethod::BankTransfer | PaymentMethod::Cod => {
+            Ok(Done::Skipped("not a provider-backed method".into()))
+        }
     }
+}
+
+/// Cancels a reported NP transaction and registers and reports what is left to bill.
+async fn rebill_deferred(
+    p: &Providers,
+    order: &Order,
+    auth: &str,
+    data: &Value,
+    base: &str,
+) -> Result<Done, AppError> {
+    let refunded = Money::yen(
+        data.get("refunded_total")
+            .and_then(Value::as_i64)
+            .unwrap_or(order.payment.refunded_amount.minor()),
+    );
+    let left = order.payment.captured_amount - refunded;
+    let fail = |e: ProviderError| {
+        if is_refusal(&e) {
+            Ok(Done::Refused(e.to_string()))
+        } else {
+            Err(unavailable(&e))
+        }
+    };
+    let Some(s) = order.shipments.iter().find(|s| s.tracking_number.is_some()) else {
+        return Ok(Done::Refused(
+            "no shipment to report the new bill with".into(),
+        ));
+    };
+    let (Some(carrier), Some(tracking)) = (s.carrier, s.tracking_number.clone()) else {
+        return Ok(Done::Refused("the shipment has no carrier".into()));
+    };
+    if let Err(e) = p
+        .deferred
+        .cancel(auth, &key(format!("np-cancel-{base}"))?)
+        .await
+    {
+        return fail(e);
+    }
+    let mut reg = DeferredRegistration::from_order(order).map_err(|e| unavailable(&e))?;
+    reg.shop_transaction_id = format!("{}-{}", order.id.0.simple(), refunded.minor());
+    reg.amount = left;
+    reg.goods = vec![juchu_providers::deferred::NpGoods {
+        goods_name: "ご請求額（返品後） / Amount after the return".into(),
+        goods_price: left.minor(),
+        quantity: 1,
+    }];
+    let tx = match p
+        .deferred
+        .register(&reg, &key(format!("np-rebill-{base}"))?)
+        .await
+    {
+        Ok(tx) => tx,
+        Err(e) => return fail(e),
+    };
+    if tx.decision != DeferredDecision::Approved {
+        return Ok(Done::Refused(format!(
+            "後払い: the new bill of {} yen was not approved ({:?})",
+            left.minor(),
+            tx.decision
+        )));
+    }
+    if let Err(e) = p
+        .deferred
+        .report_shipment(
+            &tx.np_transaction_id,
+            carrier,
+            &tracking,
+            &key(format!("np-rebill-ship-{base}"))?,
+        )
+        .await
+    {
+        return fail(e);
+    }
+    Ok(Done::Reauthorized {
+        authorization_id: tx.np_transaction_id.clone(),
+        detail: json!({"amount": data.get("amount"), "cancelled": auth, "rebilled": left, "np_transaction_id": tx.np_transaction_id}),
+    })
 }
 
 /// The next gateway order id of this order after `r`'s (attempt + 1).

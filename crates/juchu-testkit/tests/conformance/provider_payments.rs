@@ -19,6 +19,7 @@ juchu_testkit::on_both_backends!(
     modified_amounts_reach_the_providers,
     split_parts_are_authorised_on_their_own,
     bank_transfer_refunds_become_payouts_to_send_and_confirm,
+    partial_refunds_after_shipping_reach_deferred_and_amazon_pay,
 );
 
 async fn sandboxed(b: Backend, faults: FaultConfig) -> Shop {
@@ -736,5 +737,113 @@ async fn bank_transfer_refunds_become_payouts_to_send_and_confirm(b: Backend) {
         422
     );
     assert!(events(&s, &ids[1]).await.contains("payout.paid"));
+    api.invariants_ok(&s.t.admin).await;
+}
+
+async fn partial_refunds_after_shipping_reach_deferred_and_amazon_pay(b: Backend) {
+    let s = sandboxed(b, FaultConfig::default()).await;
+    let api = &s.t.api;
+    // Tea is only in Osaka, so the Amazon Pay order ships in two parcels (two charges).
+    api.warehouse(&s.operator, "OSK", 2).await;
+    let (tea, _) = api.stock_level(&s.operator, "TKY", "TEA").await;
+    assert_eq!(
+        api.stock(&s.warehouse, "TKY", "TEA", -tea).await.status,
+        201
+    );
+    assert_eq!(api.stock(&s.warehouse, "OSK", "TEA", 20).await.status, 201);
+    let np = place(&s, &order_body("PR-1", &[("TOWEL", 2, 1980)], "deferred")).await;
+    let mut amazon = order_body("PR-2", &[("TOWEL", 1, 1980), ("TEA", 1, 540)], "amazon_pay");
+    amazon["payment"]["charge_permission_id"] = json!("S01-PR-2");
+    let amazon = place(&s, &amazon).await;
+    let np_first = api.wait_status(&s.operator, &np, "allocated").await;
+    api.wait_status(&s.operator, &amazon, "allocated").await;
+    let r = api
+        .post(
+            "/api/v1/shipping-instructions",
+            &s.warehouse,
+            &json!({"order_ids": [np, amazon]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mut n = 0;
+    for batch in r.body["batches"].as_array().unwrap() {
+        for sh in batch["shipments"].as_array().unwrap() {
+            n += 1;
+            let r = api
+                .post(
+                    &format!("/api/v1/shipments/{}/ship", sh["id"].as_str().unwrap()),
+                    &s.warehouse,
+                    &json!({"carrier": "sagawa", "tracking_number": tracking(56561375870 + n)}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+    }
+    api.wait_idle(&s.t.admin).await;
+    for _ in 0..40 {
+        if events(&s, &amazon)
+            .await
+            .matches("payment.captured.confirmed")
+            .count()
+            == 2
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    // One towel and the tea come back.
+    for (id, sku) in [(&np, "TOWEL"), (&amazon, "TEA")] {
+        let o = api.order(&s.operator, id).await;
+        let line = o["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["sku"] == sku)
+            .unwrap()["id"]
+            .clone();
+        let r = api
+            .post(
+                &format!("/api/v1/orders/{id}/returns"),
+                &s.warehouse,
+                &json!({"lines": [{"line_id": line, "quantity": 1, "restock": true}], "reason": "返品", "received": true}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    for id in [&np, &amazon] {
+        for _ in 0..40 {
+            if events(&s, id).await.contains("payment.refunded.") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        let ev = events(&s, id).await;
+        assert!(ev.contains("payment.refunded.confirmed"), "{ev}");
+    }
+    // 後払い: the reported bill is cancelled and what is still owed billed and reported anew.
+    let old = np_first["payment"]["authorization_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let now = api.order(&s.operator, &np).await;
+    let new = now["payment"]["authorization_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(old, new);
+    assert_eq!(moves(&s, MovementKind::Refund, &old), vec![3960]);
+    assert_eq!(moves(&s, MovementKind::Authorise, &new), vec![1980]);
+    assert_eq!(moves(&s, MovementKind::Capture, &new), vec![1980]);
+    // Amazon Pay: the tea's own charge gives the 540 back.
+    let refunds: Vec<LedgerEntry> = ledger(&s)
+        .into_iter()
+        .filter(|e| e.provider == "amazon_pay" && e.kind == MovementKind::Refund)
+        .collect();
+    assert_eq!(refunds.len(), 1, "{refunds:?}");
+    assert_eq!(refunds[0].amount, 540);
+    assert_eq!(
+        moves(&s, MovementKind::Capture, &refunds[0].reference),
+        vec![540]
+    );
     api.invariants_ok(&s.t.admin).await;
 }
