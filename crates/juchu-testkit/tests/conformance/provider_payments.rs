@@ -20,6 +20,7 @@ juchu_testkit::on_both_backends!(
     split_parts_are_authorised_on_their_own,
     bank_transfer_refunds_become_payouts_to_send_and_confirm,
     partial_refunds_after_shipping_reach_deferred_and_amazon_pay,
+    an_expired_card_authorisation_is_renewed_before_capture,
 );
 
 async fn sandboxed(b: Backend, faults: FaultConfig) -> Shop {
@@ -845,5 +846,41 @@ async fn partial_refunds_after_shipping_reach_deferred_and_amazon_pay(b: Backend
         moves(&s, MovementKind::Capture, &refunds[0].reference),
         vec![540]
     );
+    api.invariants_ok(&s.t.admin).await;
+}
+
+async fn an_expired_card_authorisation_is_renewed_before_capture(b: Backend) {
+    let s = sandboxed(b, FaultConfig::default()).await;
+    let api = &s.t.api;
+    let id = place(
+        &s,
+        &order_body("PE-1", &[("TOWEL", 1, 1980)], "credit_card"),
+    )
+    .await;
+    let first = api.wait_status(&s.operator, &id, "allocated").await;
+    let old = gmo_order_id(&first);
+    // 61 days pass at the gateway: the authorisation (60 days) has run out.
+    let sandbox = s.t.sandbox.as_ref().unwrap().url();
+    let r = reqwest::Client::new()
+        .post(format!("{sandbox}/_sandbox/clock"))
+        .json(&json!({"advance_days": 61}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    ship_all(&s, std::slice::from_ref(&id), 67671375870).await;
+    for _ in 0..40 {
+        if events(&s, &id).await.contains("payment.captured.") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let after = api.order(&s.operator, &id).await;
+    let new = gmo_order_id(&after);
+    assert_ne!(old, new, "a new authorisation with the stored token");
+    assert!(moves(&s, MovementKind::Capture, &old).is_empty());
+    assert_eq!(moves(&s, MovementKind::Authorise, &new), vec![1980]);
+    assert_eq!(moves(&s, MovementKind::Capture, &new), vec![1980]);
+    assert!(after["holds"].as_array().unwrap().is_empty(), "{after}");
     api.invariants_ok(&s.t.admin).await;
 }
