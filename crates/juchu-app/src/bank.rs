@@ -1,7 +1,7 @@
 //! Bank transfer use cases (DOMAIN.md §2.2): a virtual account from the pool at receipt, deposits
 //! (webhook or Zengin statement) matched by account then amount, and the payment deadline.
 
-use crate::orders::order_job;
+use crate::orders::{order_change, order_job};
 use crate::zengin::{self, StatementDeposit};
 use crate::{App, AppError};
 use jiff::ToSpan;
@@ -9,7 +9,7 @@ use jiff::tz::TimeZone;
 use juchu_domain::lifecycle::Effects;
 use juchu_domain::payment::PaymentStatus;
 use juchu_domain::{Actor, Event, Money, Order, OrderId};
-use juchu_store::{AccountPool, DepositRecord, NewJob};
+use juchu_store::{AccountPool, DepositRecord, NewJob, StoreError};
 use serde::Serialize;
 use serde_json::json;
 
@@ -131,37 +131,58 @@ impl App {
             order_id: holder,
             received_at: self.now(),
         };
-        let fresh = self.store.insert_deposit(&record).await?;
         let mut out = DepositResult {
             account,
             amount: d.amount,
-            deposited_at: d.deposited_at,
-            payer_kana: d.payer_kana,
+            deposited_at: d.deposited_at.clone(),
+            payer_kana: d.payer_kana.clone(),
             order_id: holder.map(|h| h.to_string()),
             payment_status: None,
-            duplicate: !fresh,
+            duplicate: false,
         };
-        let Some(id) = holder.filter(|_| fresh) else {
+        let Some(id) = holder else {
+            // Nobody's account: stored for operators to match by hand.
+            out.duplicate = !self.store.insert_deposit(&record).await?;
             return Ok(out);
         };
         let actor = Actor::Service {
             name: format!("bank:{}", d.source),
         };
         let amount = Money::yen(d.amount);
-        let order = self
-            .change_order(id, None, &actor, |o, app| {
-                let fx = o.receive_deposit(amount, d.source, &actor, app.now())?;
-                let jobs = if o.ready_for_allocation(&app.policies) {
-                    vec![order_job(app, "order.allocate", o.id)]
-                } else {
-                    vec![]
-                };
-                Ok((fx, jobs))
-            })
-            .await?;
-        self.settle_account(&order).await?;
-        out.payment_status = Some(order.payment.status);
-        Ok(out)
+        // The deposit row and its effect on the order commit together: a crash cannot leave a
+        // deposit stored (so a redelivery is a duplicate) but never applied.
+        for _ in 0..8 {
+            let mut order = self.load_order(id).await?;
+            let expected = order.version;
+            let fx = match order.receive_deposit(amount, d.source, &actor, self.now()) {
+                Ok(fx) => fx,
+                Err(e) => {
+                    // The order takes no money now: the deposit is still kept, for operators.
+                    self.store.insert_deposit(&record).await?;
+                    return Err(e.into());
+                }
+            };
+            let mut cs = order_change(&order, expected, fx, &actor);
+            if order.ready_for_allocation(&self.policies) {
+                cs.jobs.push(order_job(self, "order.allocate", order.id));
+            }
+            cs.deposit = Some(record.clone());
+            match self.store.commit(cs).await {
+                Ok(()) => {
+                    self.jobs_ready.notify_one();
+                    self.settle_account(&order).await?;
+                    out.payment_status = Some(order.payment.status);
+                    return Ok(out);
+                }
+                Err(StoreError::DuplicateDeposit(_)) => {
+                    out.duplicate = true;
+                    return Ok(out);
+                }
+                Err(StoreError::VersionConflict { .. } | StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Busy)
     }
 
     pub async fn list_deposits(

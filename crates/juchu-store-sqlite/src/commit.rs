@@ -37,6 +37,29 @@ impl SqliteStore {
                 return Err(StoreError::LeaseLost);
             }
         }
+        if let Some(d) = &cs.deposit {
+            let r = sqlx::query(
+                "INSERT INTO bank_deposits (dedupe_key, source, account, amount, deposited_at, payer_kana, order_id, received_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&d.dedupe_key)
+            .bind(&d.source)
+            .bind(&d.account)
+            .bind(d.amount)
+            .bind(&d.deposited_at)
+            .bind(&d.payer_kana)
+            .bind(d.order_id.map(|o| o.to_string()))
+            .bind(micros(d.received_at))
+            .execute(&mut *tx)
+            .await;
+            match r {
+                Ok(_) => {}
+                Err(e) if crate::is_unique_violation(&e) => {
+                    return Err(StoreError::DuplicateDeposit(d.dedupe_key.clone()));
+                }
+                Err(e) => return Err(db_err(e)),
+            }
+        }
         for w in &cs.orders {
             write_order(&mut tx, w).await?;
         }

@@ -16,6 +16,9 @@ pub enum StoreError {
     DuplicateOrder { existing: String },
     #[error("the job lease was lost")]
     LeaseLost,
+    /// A deposit with this source key was stored before (the change set wrote nothing).
+    #[error("deposit {0} was received before")]
+    DuplicateDeposit(String),
     #[error("{0}")]
     Conflict(String),
     #[error("stored data is corrupt: {0}")]

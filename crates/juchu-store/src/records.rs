@@ -114,6 +114,9 @@ pub struct ChangeSet {
     /// Loyalty points movements: each is a ledger row, and debits are conditional updates that
     /// fail the whole commit with `InsufficientPoints` rather than take a balance below zero.
     pub points: Vec<juchu_domain::points::PointsChange>,
+    /// A bank deposit stored in the same transaction as the order it pays, so it is never counted
+    /// without being applied; a `dedupe_key` seen before fails the commit with `DuplicateDeposit`.
+    pub deposit: Option<crate::DepositRecord>,
 }
 
 impl ChangeSet {
@@ -126,6 +129,7 @@ impl ChangeSet {
             && self.complete_job.is_none()
             && self.purchasing.is_empty()
             && self.points.is_empty()
+            && self.deposit.is_none()
     }
 }
 

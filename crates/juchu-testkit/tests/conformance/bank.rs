@@ -22,6 +22,7 @@ on_both_backends!(
     unpaid_orders_are_reminded_then_cancelled,
     concurrent_orders_never_share_an_account,
     accounts_are_reused_only_after_the_cooloff,
+    concurrent_redeliveries_and_deposits_count_once,
 );
 
 const SECRET: &str = "test-webhook-secret";
@@ -426,5 +427,42 @@ async fn accounts_are_reused_only_after_the_cooloff(b: Backend) {
     s.clock.advance(SignedDuration::from_hours(24 * 31));
     let c = order(&s, "R-3", 1).await;
     assert_eq!(number(&c), 1_000_001, "reused after 30 days");
+    s.t.stop().await;
+}
+
+/// The bank retries a webhook while the first delivery is still being handled, and a second
+/// deposit for the same order arrives at the same moment: each deposit counts exactly once.
+async fn concurrent_redeliveries_and_deposits_count_once(b: Backend) {
+    let s = bank(b).await;
+    let o = order(&s, "CR-1", 1).await;
+    let id = o["id"].as_str().unwrap().to_owned();
+    let acc = account(&o);
+    let total = o["totals"]["total"].as_i64().unwrap();
+    let first = json!({"event_id": "cr-a", "account_number": acc, "amount": 300, "deposited_at": "2025-04-01"});
+    let second = json!({"event_id": "cr-b", "account_number": acc, "amount": total - 300, "deposited_at": "2025-04-01"});
+    let sends = (0..12).map(|i| {
+        let body = if i % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        let s = &s;
+        async move { webhook(s, &body, Some(SECRET)).await }
+    });
+    let results = futures::future::join_all(sends).await;
+    for r in &results {
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let fresh = results
+        .iter()
+        .filter(|r| r.body["duplicate"] == false)
+        .count();
+    assert_eq!(fresh, 2, "one delivery of each deposit counted");
+    let after = get(&s, &id).await;
+    assert_eq!(after["payment"]["captured_amount"], total, "{after}");
+    assert_eq!(after["payment"]["status"], "paid");
+    let l = s.t.api.get("/api/v1/bank/deposits", &s.op).await;
+    assert_eq!(l.body["items"].as_array().unwrap().len(), 2, "{}", l.text);
+    s.t.api.invariants_ok(&s.t.admin).await;
     s.t.stop().await;
 }
