@@ -10,8 +10,9 @@ use juchu_formats::{AccountingConfig, JournalRow, Posting};
 use serde::Serialize;
 use serde_json::json;
 
-/// The events whose data hold a journal entry.
-const JOURNAL_EVENTS: [&str; 2] = ["order.recognized", "revenue.reversed"];
+/// The events whose data hold a journal entry (`order.recognized` held the whole order's before
+/// revenue was booked per shipment).
+const JOURNAL_EVENTS: [&str; 3] = ["revenue.recognized", "order.recognized", "revenue.reversed"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JournalFormat {

@@ -320,6 +320,7 @@ impl App {
                 let mut jobs = crate::drop_ship::sync_jobs(app, o);
                 jobs.extend(deem_delivered_job(app, o.id, id, shipped_at.unwrap_or(now)));
                 jobs.extend(crate::points::grant_jobs(app, o, shipped_at.unwrap_or(now)));
+                jobs.extend(shipment_recognition_jobs(app, o));
                 Ok((fx, jobs))
             })
             .await?;
@@ -404,17 +405,57 @@ impl App {
     }
 }
 
-/// Revenue is recognised on delivery (the default policy), `recognition_delay_days` after it.
+fn after_delay(app: &App, at: Timestamp) -> Timestamp {
+    let days = i64::from(app.policies.recognition_delay_days);
+    at.checked_add(jiff::SignedDuration::from_hours(24 * days))
+        .unwrap_or(at)
+}
+
+/// 計上 per shipment: a `shipment.recognize` job for each shipment whose trigger (its delivery, or
+/// its shipment under 出荷基準) has come and whose revenue is not booked, at the trigger +
+/// `recognition_delay_days`.
+pub(crate) fn shipment_recognition_jobs(app: &App, o: &Order) -> Vec<NewJob> {
+    use juchu_domain::recognition::RecognitionOn;
+    o.shipments
+        .iter()
+        .filter(|s| s.revenue_recognized_at.is_none())
+        .filter_map(|s| {
+            let trigger = match app.policies.recognition_on {
+                RecognitionOn::Delivery => s.delivered_at,
+                RecognitionOn::Shipment => s.shipped_at,
+            }?;
+            Some(NewJob {
+                kind: "shipment.recognize".into(),
+                payload: serde_json::json!({"order_id": o.id, "shipment_id": s.id}),
+                available_at: after_delay(app, trigger),
+                dedupe_key: Some(format!("shipment.recognize:{}", s.id)),
+            })
+        })
+        .collect()
+}
+
+/// At a delivery: the shipments' recognition jobs; when the whole order is delivered, the
+/// order's own recognition (it books what is left and makes the order `recognized`) after the
+/// last trigger, and the points grant.
 pub(crate) fn recognition_jobs(app: &App, o: &Order, delivered_at: Timestamp) -> Vec<NewJob> {
+    let mut jobs = shipment_recognition_jobs(app, o);
     if o.status != OrderStatus::Delivered {
-        return vec![];
+        return jobs;
     }
     let mut job = order_job(app, "order.recognize", o.id);
-    let days = i64::from(app.policies.recognition_delay_days);
-    job.available_at = delivered_at
-        .checked_add(jiff::SignedDuration::from_hours(24 * days))
-        .unwrap_or(delivered_at);
-    let mut jobs = vec![job];
+    match app.policies.recognition_on {
+        juchu_domain::recognition::RecognitionOn::Delivery => {
+            job.available_at = after_delay(app, delivered_at);
+            jobs.push(job);
+        }
+        // 出荷基準: the parcels book themselves days after shipping; the order is recognised
+        // now when they all have, else by the last parcel's own job.
+        juchu_domain::recognition::RecognitionOn::Shipment => {
+            if o.all_revenue_recognized() {
+                jobs.push(job);
+            }
+        }
+    }
     jobs.extend(crate::points::grant_jobs(app, o, delivered_at));
     jobs
 }

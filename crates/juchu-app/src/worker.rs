@@ -153,6 +153,7 @@ impl Worker {
                 self.complete(job).await
             }
             "order.recognize" => self.recognize(job).await,
+            "shipment.recognize" => self.recognize_shipment(job).await,
             "payment.provider" => self.provider_call(job).await,
             "payment.deferred_poll" => self.deferred_poll(job).await,
             "purchasing.replenish" => {
@@ -345,7 +346,25 @@ impl Worker {
     /// 計上: revenue recognised on delivery (the default policy).
     async fn recognize(&self, job: &Job) -> Result<(), AppError> {
         self.order_step(job, |o, app, actor| {
-            Ok((o.recognize(actor, app.now())?, vec![]))
+            Ok((
+                o.recognize(app.policies.tax_rounding, actor, app.now())?,
+                vec![],
+            ))
+        })
+        .await
+    }
+
+    /// 計上 of one shipment (its trigger + the policy's days have come).
+    async fn recognize_shipment(&self, job: &Job) -> Result<(), AppError> {
+        let shipment: juchu_domain::ShipmentId = job
+            .payload
+            .get("shipment_id")
+            .cloned()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .ok_or_else(|| AppError::invalid("payload", "shipment_id is missing"))?;
+        self.order_step(job, |o, app, actor| {
+            let fx = o.recognize_shipment(shipment, app.policies.tax_rounding, actor, app.now())?;
+            Ok((fx, vec![]))
         })
         .await
     }

@@ -61,11 +61,11 @@ impl Order {
         let idx = self.shipment_index(id)?;
         let shipment = &self.shipments[idx];
         let before = json!({"status": shipment.status, "delivered_at": shipment.delivered_at});
-        if self.status == OrderStatus::Recognized {
+        if self.status == OrderStatus::Recognized || shipment.revenue_recognized_at.is_some() {
             return Err(DomainError::NotAllowed {
                 action: "correcting a delivery",
                 status: self.status,
-                why: "revenue is already recognised; record a return or a reversal instead".into(),
+                why: "this shipment's revenue is already recognised; record a return or a reversal instead".into(),
             });
         }
         if let DeliveryCorrection::DeliveredAt(when) = correction {

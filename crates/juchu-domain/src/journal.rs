@@ -218,6 +218,43 @@ pub fn sale_entry(order: &EntryRef, t: &Totals, at: jiff::Timestamp) -> JournalE
     }
 }
 
+/// The entry of one shipment booked while others of the order are still open: its goods per tax
+/// rate, the tax computed once per rate on them, all owed (売掛金).
+pub fn shipment_entry(
+    order: &EntryRef,
+    goods_by_rate: &[(TaxRate, Money)],
+    rounding: Rounding,
+    at: jiff::Timestamp,
+) -> JournalEntry {
+    let total: Money = goods_by_rate.iter().map(|(_, a)| *a).sum();
+    let mut lines = vec![line(
+        Side::Debit,
+        AccountKind::Receivable,
+        None,
+        total,
+        Money::ZERO,
+    )];
+    let mut rates: Vec<&(TaxRate, Money)> = goods_by_rate.iter().collect();
+    rates.sort_by_key(|(r, _)| std::cmp::Reverse(*r));
+    for (rate, amount) in rates {
+        lines.push(line(
+            Side::Credit,
+            AccountKind::Sales,
+            Some(*rate),
+            *amount,
+            included_tax(*amount, *rate, rounding),
+        ));
+    }
+    JournalEntry {
+        kind: EntryKind::Sale,
+        date: tokyo_date(at),
+        order_number: order.number,
+        payment_method: order.payment_method.clone(),
+        memo: format!("受注 #{} {} (分割出荷)", order.number, order.customer_name),
+        lines,
+    }
+}
+
 /// The reversal for a return received after recognition: the returned goods per tax rate (tax
 /// computed once per rate on the returned amount) on the debit side; the refund off the
 /// receivable, and whatever of the goods was not refunded in money (paid with points) back to

@@ -23,6 +23,7 @@ pub mod payout;
 pub mod points;
 pub mod policy;
 pub mod purchasing;
+pub mod recognition;
 pub mod returns;
 pub mod review;
 pub mod shipment;

@@ -622,6 +622,7 @@ impl Order {
                 combined_into: None,
                 combined_with: Vec::new(),
                 cancel_request: None,
+                revenue_recognized_at: None,
             });
         }
         let mut fx = Effects::default();
@@ -810,21 +811,38 @@ impl Order {
         Ok(fx)
     }
 
-    /// 計上: revenue recognised.
-    pub fn recognize(&mut self, actor: &Actor, at: Timestamp) -> Result<Effects, DomainError> {
+    /// 計上 of the whole delivered order: books every shipment not booked yet (each with its
+    /// entry, see `recognition.rs`), and the order becomes `recognized`.
+    pub fn recognize(
+        &mut self,
+        rounding: crate::tax::Rounding,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<Effects, DomainError> {
         let mut fx = Effects::default();
         if self.status != OrderStatus::Delivered {
             return Err(self.refuse(OrderStatus::Recognized, "revenue is recognised on delivery"));
         }
-        let entry =
-            crate::journal::sale_entry(&crate::journal::EntryRef::of(self), &self.totals, at);
-        fx.event(
-            "order.recognized",
-            actor,
-            at,
-            json!({"total": self.totals.total, "tax": self.totals.tax, "journal": entry}),
-        );
-        self.transition(OrderStatus::Recognized, &mut fx, actor, at)?;
+        let open: Vec<ShipmentId> = self
+            .shipments
+            .iter()
+            .filter(|s| s.status != ShipmentStatus::Cancelled && s.revenue_recognized_at.is_none())
+            .map(|s| s.id)
+            .collect();
+        if self
+            .shipments
+            .iter()
+            .all(|s| s.status == ShipmentStatus::Cancelled)
+        {
+            // Nothing shipped as a shipment of ours: the whole order is one entry.
+            let entry =
+                crate::journal::sale_entry(&crate::journal::EntryRef::of(self), &self.totals, at);
+            fx.event("revenue.recognized", actor, at, json!({"journal": entry}));
+        }
+        for id in open {
+            self.book_shipment(id, rounding, &mut fx, actor, at)?;
+        }
+        self.finish_recognition(&mut fx, actor, at)?;
         self.touch(at);
         Ok(fx)
     }

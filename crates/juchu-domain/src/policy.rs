@@ -21,7 +21,9 @@ pub struct Policies {
     pub allocate_before_payment: bool,
     /// `[bank]`: virtual-account pool, cool-off, reminder and webhook secret.
     pub bank: crate::bank::BankPolicy,
-    /// Revenue is recognised this many days after delivery (0: at delivery).
+    /// What books a shipment's revenue: its delivery (着荷基準, default) or its shipment (出荷基準).
+    pub recognition_on: crate::recognition::RecognitionOn,
+    /// Revenue is recognised this many days after the trigger (0: at once).
     pub recognition_delay_days: i32,
     /// A shipment with no delivery event this many days after shipping is deemed delivered
     /// (みなし着荷); 0 turns it off.
@@ -70,6 +72,7 @@ impl Default for Policies {
             bank_transfer_due_days: 7,
             allocate_before_payment: true,
             bank: crate::bank::BankPolicy::default(),
+            recognition_on: crate::recognition::RecognitionOn::Delivery,
             recognition_delay_days: 0,
             deemed_delivery_days: 14,
             deferred_poll_seconds: 300,

@@ -48,6 +48,10 @@ pub struct Shipment {
     /// The cancellation the warehouse is asked to confirm or refuse (status `cancel_requested`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_request: Option<crate::cancel::CancelRequest>,
+    /// 計上: when this shipment's revenue was booked (its `revenue.recognized` event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revenue_recognized_at: Option<Timestamp>,
 }
 
 impl ShipmentStatus {

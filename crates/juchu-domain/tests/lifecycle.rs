@@ -211,7 +211,7 @@ fn step(
             let id = shipment_id(order, *i);
             order.deliver(id, now, &system, now)
         }
-        Action::Recognize => order.recognize(&system, now),
+        Action::Recognize => order.recognize(juchu_domain::Rounding::Down, &system, now),
         Action::ConfirmCancel(i) => {
             let id = shipment_id(order, *i);
             order.confirm_cancel(id, &system, now)

@@ -25,6 +25,7 @@ mod points;
 mod provider_payments;
 mod purchasing;
 mod queries;
+mod recognition;
 mod returns;
 mod review;
 mod split;
