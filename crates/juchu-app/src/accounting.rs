@@ -48,7 +48,7 @@ impl JournalFormat {
 }
 
 /// Sales, tax and sales without tax for one rate over a period (reversals subtracted).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RateSummary {
     pub rate: TaxRate,
     /// Tax-inclusive.
@@ -58,7 +58,7 @@ pub struct RateSummary {
     pub net: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct JournalSummary {
     #[schema(value_type = String, format = Date)]
     pub from: Date,
@@ -257,4 +257,127 @@ fn entry_json(e: &JournalEntry, r: &JournalRow) -> serde_json::Value {
     json!({"kind": e.kind, "date": e.date, "order_number": e.order_number,
            "payment_method": e.payment_method, "memo": e.memo, "lines": all,
            "debits": e.debits(), "credits": e.credits()})
+}
+
+/// A closed month (月次締め) with its summary as it stood at closing.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MonthCloseView {
+    pub month: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub closed_at: jiff::Timestamp,
+    pub closed_by: String,
+    pub summary: JournalSummary,
+}
+
+impl App {
+    /// 月次締め: records the month's summary as closed. The month must have ended (Asia/Tokyo);
+    /// closing it again is refused.
+    pub async fn close_month(
+        &self,
+        month: &str,
+        actor: &juchu_domain::Actor,
+    ) -> Result<MonthCloseView, AppError> {
+        let (from, to) = month_range(month)?;
+        let today = self.now().to_zoned(tokyo()).date();
+        if to >= today {
+            return Err(AppError::invalid(
+                "month",
+                format!(
+                    "{month} has not ended yet (it closes from {})",
+                    to.tomorrow().unwrap_or(to)
+                ),
+            ));
+        }
+        let summary = self.journal_summary(from, to).await?;
+        let record = juchu_store::MonthClose {
+            month: month.to_owned(),
+            closed_at: self.now(),
+            closed_by: actor.label(),
+            summary: serde_json::to_string(&summary)
+                .map_err(|e| AppError::invalid("month", e.to_string()))?,
+        };
+        if !self.store.close_month(&record).await? {
+            return Err(AppError::InvalidTransition {
+                status: None,
+                detail: format!("{month} is closed already"),
+            });
+        }
+        Ok(MonthCloseView {
+            month: record.month,
+            closed_at: record.closed_at,
+            closed_by: record.closed_by,
+            summary,
+        })
+    }
+
+    /// The closed months, newest first.
+    pub async fn month_closes(&self) -> Result<Vec<MonthCloseView>, AppError> {
+        self.store
+            .month_closes()
+            .await?
+            .into_iter()
+            .map(|c| {
+                let summary = serde_json::from_str(&c.summary).map_err(|e| {
+                    AppError::Store(juchu_store::StoreError::Corrupt(format!(
+                        "the summary of closed month {} cannot be read: {e}",
+                        c.month
+                    )))
+                })?;
+                Ok(MonthCloseView {
+                    month: c.month,
+                    closed_at: c.closed_at,
+                    closed_by: c.closed_by,
+                    summary,
+                })
+            })
+            .collect()
+    }
+
+    /// The `accounting.close` job: closes the month before the current one (unless closed), then
+    /// schedules itself for the next month's close day.
+    pub(crate) async fn run_month_close(&self) -> Result<(), AppError> {
+        let today = self.now().to_zoned(tokyo()).date();
+        let previous = today.first_of_month().yesterday().unwrap_or(today);
+        let month = format!("{:04}-{:02}", previous.year(), previous.month());
+        let actor = juchu_domain::Actor::system("accounting.close");
+        match self.close_month(&month, &actor).await {
+            Ok(_) | Err(AppError::InvalidTransition { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// Makes sure the monthly close is scheduled (`month_close_day` of the policies; 0 = off).
+    pub async fn schedule_month_close(&self) -> Result<(), AppError> {
+        let Some(job) = month_close_job(self) else {
+            return Ok(());
+        };
+        let cs = juchu_store::ChangeSet {
+            jobs: vec![job],
+            ..juchu_store::ChangeSet::default()
+        };
+        Ok(self.store.commit(cs).await?)
+    }
+}
+
+/// The next `accounting.close` job: at 00:00 Asia/Tokyo on `month_close_day` of the next month
+/// (or of this month, when that is still ahead).
+pub(crate) fn month_close_job(app: &App) -> Option<juchu_store::NewJob> {
+    let day = i8::try_from(app.policies.month_close_day)
+        .ok()
+        .filter(|d| (1..=28).contains(d))?;
+    let now = app.now().to_zoned(tokyo());
+    let this = now.date().first_of_month().with().day(day).build().ok()?;
+    let due = if this > now.date() {
+        this
+    } else {
+        this.checked_add(jiff::Span::new().months(1)).ok()?
+    };
+    let at = due.to_zoned(tokyo()).ok()?.timestamp();
+    Some(juchu_store::NewJob {
+        kind: "accounting.close".into(),
+        payload: json!({"month_close_day": day}),
+        available_at: at,
+        dedupe_key: Some(format!("accounting.close:{due}")),
+    })
 }

@@ -1,7 +1,7 @@
 //! Use cases of juchu: one transaction each, through the storage ports. Also the worker that runs
 //! the automatic steps of the flow (DOMAIN.md §2) from the job table.
 
-mod accounting;
+pub(crate) mod accounting;
 mod allocation;
 mod bank;
 mod cancel;
@@ -31,7 +31,9 @@ pub mod zengin;
 /// Moved to juchu-formats so the sandbox bank can write statements without depending on the app.
 pub use juchu_formats::zengin_write;
 
-pub use accounting::{JournalFormat, JournalSummary, RateSummary, month_range, parse_date};
+pub use accounting::{
+    JournalFormat, JournalSummary, MonthCloseView, RateSummary, month_range, parse_date,
+};
 pub use bank::{DepositResult, NewDeposit, StatementImport};
 pub use cancel::{ShipmentQuery, ShipmentView};
 pub use carriers::{

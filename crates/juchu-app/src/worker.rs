@@ -154,6 +154,17 @@ impl Worker {
             }
             "order.recognize" => self.recognize(job).await,
             "shipment.recognize" => self.recognize_shipment(job).await,
+            "accounting.close" => {
+                self.app.run_month_close().await?;
+                let cs = ChangeSet {
+                    complete_job: Some((job.id, self.opts.id.clone())),
+                    jobs: crate::accounting::month_close_job(&self.app)
+                        .into_iter()
+                        .collect(),
+                    ..ChangeSet::default()
+                };
+                Ok(self.app.store.commit(cs).await?)
+            }
             "payment.provider" => self.provider_call(job).await,
             "payment.deferred_poll" => self.deferred_poll(job).await,
             "purchasing.replenish" => {

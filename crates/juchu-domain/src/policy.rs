@@ -25,6 +25,9 @@ pub struct Policies {
     pub recognition_on: crate::recognition::RecognitionOn,
     /// Revenue is recognised this many days after the trigger (0: at once).
     pub recognition_delay_days: i32,
+    /// 月次締め: on this day of each month (1–28, 00:00 Asia/Tokyo) the previous month is closed
+    /// with its summary; 0 turns the job off (months can still be closed over the API).
+    pub month_close_day: i32,
     /// A shipment with no delivery event this many days after shipping is deemed delivered
     /// (みなし着荷); 0 turns it off.
     pub deemed_delivery_days: i32,
@@ -74,6 +77,7 @@ impl Default for Policies {
             bank: crate::bank::BankPolicy::default(),
             recognition_on: crate::recognition::RecognitionOn::Delivery,
             recognition_delay_days: 0,
+            month_close_day: 5,
             deemed_delivery_days: 14,
             deferred_poll_seconds: 300,
             partial_shipments: false,

@@ -3,6 +3,7 @@
 //! (`UPDATE … WHERE version = $n`, stock bounds in the `WHERE`, `ON CONFLICT`), so no transaction
 //! relies on what it read earlier, and job claims skip rows other workers hold.
 
+mod accounting;
 mod bank;
 mod carriers;
 mod check;

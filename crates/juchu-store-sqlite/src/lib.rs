@@ -1,6 +1,7 @@
 //! The SQLite backend: the embedded default. WAL, a busy timeout, foreign keys on; writes go
 //! through `BEGIN IMMEDIATE` so that a transaction never has to upgrade its lock half-way.
 
+mod accounting;
 mod bank;
 mod carriers;
 mod check;

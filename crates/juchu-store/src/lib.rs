@@ -1,6 +1,7 @@
 //! Storage ports. Every backend (SQLite, PostgreSQL) implements [`Store`] and must pass the same
 //! conformance suite (`juchu-testkit`). No SQL here.
 
+mod accounting;
 pub mod bank;
 mod carriers;
 pub mod codec;
@@ -10,6 +11,7 @@ mod purchasing;
 mod records;
 mod review;
 
+pub use accounting::{AccountingStore, MonthClose};
 pub use bank::{AccountPool, BankStore, DepositRecord};
 pub use carriers::{CarrierEventRecord, CarrierStore};
 pub use error::StoreError;
@@ -26,7 +28,7 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 #[async_trait]
 pub trait Store:
-    CarrierStore + BankStore + ReviewStore + PointsStore + Send + Sync + 'static
+    CarrierStore + BankStore + ReviewStore + PointsStore + AccountingStore + Send + Sync + 'static
 {
     /// Applies the migrations of this backend.
     async fn migrate(&self) -> Result<()>;

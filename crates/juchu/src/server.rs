@@ -43,6 +43,10 @@ pub async fn start(app: App, listen: &str, worker: bool) -> anyhow::Result<Serve
         .await
         .with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
+    // 月次締め runs in the worker; make sure the next one is scheduled (a no-op when it is).
+    if let Err(e) = app.schedule_month_close().await {
+        tracing::warn!(error = %e, "scheduling the monthly close failed");
+    }
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     let router = juchu_http::router(app.clone());

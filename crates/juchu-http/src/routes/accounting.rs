@@ -19,6 +19,42 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(journal))
         .routes(routes!(summary))
+        .routes(routes!(closes, close))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct Closes {
+    items: Vec<juchu_app::MonthCloseView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/accounting/closes", tag = "accounting",
+    responses((status = 200, body = Closes)), security(("bearer" = [])))]
+async fn closes(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Closes>> {
+    auth.require(roles::ACCOUNTING)?;
+    Ok(Json(Closes {
+        items: s.app.month_closes().await?,
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CloseRequest {
+    /// YYYY-MM (Asia/Tokyo), a month that has ended.
+    month: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/accounting/closes", tag = "accounting", request_body = CloseRequest,
+    responses((status = 201, body = juchu_app::MonthCloseView), (status = 409, description = "Closed already", body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn close(
+    State(s): State<AppState>,
+    auth: Auth,
+    body: axum::body::Bytes,
+) -> ApiResult<(axum::http::StatusCode, Json<juchu_app::MonthCloseView>)> {
+    auth.require(roles::ACCOUNTING)?;
+    let req: CloseRequest = crate::extract::json_body(&body)?;
+    let closed = s.app.close_month(&req.month, &auth.actor()).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(closed)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -16,6 +16,7 @@ use std::sync::Arc;
 juchu_testkit::on_both_backends!(
     shipment_basis_books_each_parcel_days_after_it_ships,
     delivery_basis_books_each_parcel_on_its_delivery,
+    months_close_on_the_policy_day_with_their_summary,
 );
 
 /// An order of towels (10%, Tokyo) and tea (8%, only in Osaka): two parcels. Returns the order and
@@ -234,5 +235,101 @@ async fn delivery_basis_books_each_parcel_on_its_delivery(b: Backend) {
         "{:?}",
         all[1]
     );
+    api.invariants_ok(&s.t.admin).await;
+}
+
+async fn months_close_on_the_policy_day_with_their_summary(b: Backend) {
+    // 2026-10-20 09:00 in Tokyo.
+    let clock = Arc::new(FakeClock::new(
+        "2026-10-20T00:00:00Z".parse::<Timestamp>().unwrap(),
+    ));
+    let s = shop_on(TestApp::spawn_with_clock(b, Policies::default(), clock.clone()).await).await;
+    let api = &s.t.api;
+    let accountant = api.key(&s.t.admin, "accounting").await;
+    let (id, parcels) = two_parcel_order(&s, "MC-1").await;
+    for (n, p) in parcels.iter().enumerate() {
+        ship(&s, p, 10 + n as u64).await;
+        deliver(&s, p).await;
+    }
+    settle(&s).await;
+    assert_eq!(api.order(&s.operator, &id).await["status"], "recognized");
+    let october = api
+        .get("/api/v1/accounting/summary?month=2026-10", &accountant)
+        .await;
+    assert_eq!(october.body["sale_entries"], 2, "{}", october.text);
+    let closes = api.get("/api/v1/accounting/closes", &accountant).await;
+    assert_eq!(closes.status, 200, "{}", closes.text);
+    assert!(closes.body["items"].as_array().unwrap().is_empty());
+    // October is not over: it cannot be closed by hand yet.
+    let r = api
+        .post(
+            "/api/v1/accounting/closes",
+            &accountant,
+            &json!({"month": "2026-10"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    // 2026-11-05 00:00 in Tokyo: the worker closes October.
+    clock.set("2026-11-04T15:00:00Z".parse().unwrap());
+    let mut items = Vec::new();
+    for _ in 0..40 {
+        settle(&s).await;
+        items = api.get("/api/v1/accounting/closes", &accountant).await.body["items"]
+            .as_array()
+            .unwrap()
+            .clone();
+        if !items.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["month"], "2026-10");
+    assert_eq!(items[0]["closed_by"], "system:accounting.close");
+    assert_eq!(items[0]["summary"], october.body, "the summary as it stood");
+    // Closing again is refused; a month not ended, a bad month and other roles too.
+    for (body, status) in [
+        (json!({"month": "2026-10"}), 409),
+        (json!({"month": "2026-11"}), 422),
+        (json!({"month": "2026-13"}), 422),
+        (json!({"month": "2026-09", "colour": "red"}), 422),
+    ] {
+        let r = api
+            .post("/api/v1/accounting/closes", &accountant, &body)
+            .await;
+        assert_eq!(r.status, status, "{body}: {}", r.text);
+    }
+    let r = api
+        .post(
+            "/api/v1/accounting/closes",
+            &s.storefront,
+            &json!({"month": "2026-09"}),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    // An operator closes September by hand; the next close (December 5th) takes November.
+    let r = api
+        .post(
+            "/api/v1/accounting/closes",
+            &accountant,
+            &json!({"month": "2026-09"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["summary"]["sale_entries"], 0);
+    clock.set("2026-12-04T15:00:00Z".parse().unwrap());
+    let mut months = Vec::new();
+    for _ in 0..40 {
+        settle(&s).await;
+        months = api.get("/api/v1/accounting/closes", &accountant).await.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["month"].as_str().unwrap().to_owned())
+            .collect();
+        if months.len() == 3 {
+            break;
+        }
+    }
+    assert_eq!(months, vec!["2026-11", "2026-10", "2026-09"]);
     api.invariants_ok(&s.t.admin).await;
 }
