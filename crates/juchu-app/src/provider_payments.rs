@@ -238,7 +238,8 @@ impl App {
             .unwrap_or("")
             .to_owned();
         let amount = Money::yen(data.get("amount").and_then(Value::as_i64).unwrap_or(0));
-        let order = self.load_order(order_id).await?;
+        // The history first, then the order: an answer seen in the history was committed with the
+        // order it changed (a new authorisation), so the order read after it is at least as new.
         let history: Vec<Event> = self
             .store
             .order_events(order_id)
@@ -247,6 +248,7 @@ impl App {
             .map(|r| r.event)
             .collect();
         earlier_calls_answered(&history, action, &data)?;
+        let order = self.load_order(order_id).await?;
         let done = call(&p, &order, &history, action, amount, &data, &base).await?;
         Ok(Some(match done {
             Done::Confirmed(v) => (format!("{action}.confirmed"), v, None, false),
