@@ -11,7 +11,7 @@
 
 use crate::{App, AppError};
 use juchu_domain::payment::{PaymentMethod, PaymentOutcome};
-use juchu_domain::{Actor, Event, HoldCode, Money, Order, ShipmentId};
+use juchu_domain::{Event, Money, Order, ShipmentId};
 use juchu_providers::{
     AmazonPay, CardAuthRef, CardGateway, CardSource, ChargeState, DeferredDecision,
     DeferredPayment, DeferredRegistration, IdempotencyKey, ProviderError, Providers,
@@ -68,6 +68,21 @@ fn is_refusal(e: &ProviderError) -> bool {
     )
 }
 
+/// A refusal becomes the caller's answer (`refused(reason)`); anything else is transient and
+/// fails the job, which retries with the same keys.
+fn refused_or_retry<T>(e: ProviderError, refused: impl FnOnce(String) -> T) -> Result<T, AppError> {
+    if is_refusal(&e) {
+        Ok(refused(e.to_string()))
+    } else {
+        Err(unavailable(&e))
+    }
+}
+
+/// Receipt-time refusals: the order is held with the provider's reason.
+fn declined(reason: String) -> Option<PaymentOutcome> {
+    Some(PaymentOutcome::Declined { reason })
+}
+
 fn key(s: String) -> Result<IdempotencyKey, AppError> {
     IdempotencyKey::new(s).map_err(|e| AppError::invalid("idempotency_key", e.to_string()))
 }
@@ -90,9 +105,7 @@ pub(crate) async fn authorize_again(
 ) -> Result<Option<PaymentOutcome>, AppError> {
     let attempt = previous
         .and_then(|a| CardAuthRef::parse(a).ok())
-        .and_then(|r| r.order_id.rsplit_once('-').map(|(_, a)| a.to_owned()))
-        .and_then(|a| u32::from_str_radix(&a, 36).ok())
-        .map_or(1, |a| a + 1);
+        .map_or(1, |r| next_attempt(&r));
     let tag = format!("{}-v{}", order.id.0.simple(), order.version);
     authorize_attempt(p, order, attempt, &tag).await
 }
@@ -123,13 +136,7 @@ async fn authorize_attempt(
                 .await
             {
                 Ok(a) => Ok(Some(a.into())),
-                Err(e @ ProviderError::Declined { .. }) => Ok(Some(PaymentOutcome::Declined {
-                    reason: e.to_string(),
-                })),
-                Err(e) if is_refusal(&e) => Ok(Some(PaymentOutcome::Declined {
-                    reason: e.to_string(),
-                })),
-                Err(e) => Err(unavailable(&e)),
+                Err(e) => refused_or_retry(e, declined),
             }
         }
         PaymentMethod::Deferred => {
@@ -137,12 +144,7 @@ async fn authorize_attempt(
             let k = key(format!("np-register-{tag}"))?;
             let tx = match p.deferred.register(&reg, &k).await {
                 Ok(tx) => tx,
-                Err(e) if is_refusal(&e) => {
-                    return Ok(Some(PaymentOutcome::Declined {
-                        reason: e.to_string(),
-                    }));
-                }
-                Err(e) => return Err(unavailable(&e)),
+                Err(e) => return refused_or_retry(e, declined),
             };
             Ok(Some(match tx.decision {
                 DeferredDecision::Approved => PaymentOutcome::Authorized {
@@ -193,10 +195,7 @@ async fn authorize_attempt(
                         c.reason_code.unwrap_or_default()
                     ),
                 })),
-                Err(e) if is_refusal(&e) => Ok(Some(PaymentOutcome::Declined {
-                    reason: e.to_string(),
-                })),
-                Err(e) => Err(unavailable(&e)),
+                Err(e) => refused_or_retry(e, declined),
             }
         }
         PaymentMethod::BankTransfer | PaymentMethod::Cod => Ok(None),
@@ -353,8 +352,7 @@ async fn call(
     let k = |what: &str| key(format!("{what}-{base}"));
     let settle = |r: Result<Value, ProviderError>| match r {
         Ok(v) => Ok(Done::Confirmed(v)),
-        Err(e) if is_refusal(&e) => Ok(Done::Refused(e.to_string())),
-        Err(e) => Err(unavailable(&e)),
+        Err(e) => refused_or_retry(e, Done::Refused),
     };
     match order.payment.method {
         PaymentMethod::CreditCard => {
@@ -542,13 +540,6 @@ async fn rebill_deferred(
             .unwrap_or(order.payment.refunded_amount.minor()),
     );
     let left = order.payment.captured_amount - refunded;
-    let fail = |e: ProviderError| {
-        if is_refusal(&e) {
-            Ok(Done::Refused(e.to_string()))
-        } else {
-            Err(unavailable(&e))
-        }
-    };
     let Some(s) = order.shipments.iter().find(|s| s.tracking_number.is_some()) else {
         return Ok(Done::Refused(
             "no shipment to report the new bill with".into(),
@@ -562,7 +553,7 @@ async fn rebill_deferred(
         .cancel(auth, &key(format!("np-cancel-{base}"))?)
         .await
     {
-        return fail(e);
+        return refused_or_retry(e, Done::Refused);
     }
     let mut reg = DeferredRegistration::from_order(order).map_err(|e| unavailable(&e))?;
     reg.shop_transaction_id = format!("{}-{}", order.id.0.simple(), refunded.minor());
@@ -578,7 +569,7 @@ async fn rebill_deferred(
         .await
     {
         Ok(tx) => tx,
-        Err(e) => return fail(e),
+        Err(e) => return refused_or_retry(e, Done::Refused),
     };
     if tx.decision != DeferredDecision::Approved {
         return Ok(Done::Refused(format!(
@@ -597,7 +588,7 @@ async fn rebill_deferred(
         )
         .await
     {
-        return fail(e);
+        return refused_or_retry(e, Done::Refused);
     }
     Ok(Done::Reauthorized {
         authorization_id: tx.np_transaction_id.clone(),
@@ -607,12 +598,17 @@ async fn rebill_deferred(
 
 /// The next gateway order id of this order after `r`'s (attempt + 1).
 fn next_card_order_id(order: &Order, r: &CardAuthRef) -> Result<String, AppError> {
-    let attempt = r
-        .order_id
+    juchu_providers::card::card_order_id(order.id, next_attempt(r)).map_err(|e| unavailable(&e))
+}
+
+/// The attempt after `r`'s: its gateway order id ends in `-{attempt in base 36}`
+/// (`card_order_id`); a reference without one counts as attempt 0.
+fn next_attempt(r: &CardAuthRef) -> u32 {
+    r.order_id
         .rsplit_once('-')
         .and_then(|(_, a)| u32::from_str_radix(a, 36).ok())
-        .unwrap_or(0);
-    juchu_providers::card::card_order_id(order.id, attempt + 1).map_err(|e| unavailable(&e))
+        .unwrap_or(0)
+        + 1
 }
 
 /// Captures one shipment's `amount` on the card. The gateway captures exactly what an
@@ -628,13 +624,6 @@ async fn capture_card(
     rest: Money,
     base: &str,
 ) -> Result<Done, AppError> {
-    let refused = |e: ProviderError| {
-        if is_refusal(&e) {
-            Ok(Done::Refused(e.to_string()))
-        } else {
-            Err(unavailable(&e))
-        }
-    };
     let mut rest_auth = None;
     if rest > Money::ZERO {
         let Some(token) = order.payment.card_token.clone() else {
@@ -655,14 +644,14 @@ async fn capture_card(
             .await
         {
             Ok(a) => rest_auth = Some(a.auth_ref.to_string()),
-            Err(e) => return refused(e),
+            Err(e) => return refused_or_retry(e, Done::Refused),
         }
         if let Err(e) = p
             .card
             .change_amount(r, amount, &key(format!("change-{base}"))?)
             .await
         {
-            return refused(e);
+            return refused_or_retry(e, Done::Refused);
         }
     }
     match p
@@ -680,7 +669,7 @@ async fn capture_card(
         Err(ProviderError::Expired { .. }) if rest_auth.is_none() => {
             reauthorize_and_capture(p, order, r, amount, base).await
         }
-        Err(e) => refused(e),
+        Err(e) => refused_or_retry(e, Done::Refused),
     }
 }
 
@@ -710,8 +699,7 @@ async fn reauthorize_and_capture(
         .await
     {
         Ok(a) => a,
-        Err(e) if is_refusal(&e) => return Ok(Done::Refused(e.to_string())),
-        Err(e) => return Err(unavailable(&e)),
+        Err(e) => return refused_or_retry(e, Done::Refused),
     };
     match p
         .card
@@ -722,36 +710,8 @@ async fn reauthorize_and_capture(
             authorization_id: a.auth_ref.to_string(),
             detail: json!({"amount": amount, "tran_id": t.tran_id, "reauthorized": true}),
         }),
-        Err(e) if is_refusal(&e) => Ok(Done::Refused(e.to_string())),
-        Err(e) => Err(unavailable(&e)),
+        Err(e) => refused_or_retry(e, Done::Refused),
     }
-}
-
-/// Records the provider's answer on the order (and a hold when it refused).
-pub(crate) fn record(
-    o: &mut Order,
-    kind: &str,
-    detail: Value,
-    new_authorization: Option<String>,
-    refused: bool,
-    actor: &Actor,
-    at: jiff::Timestamp,
-) -> juchu_domain::lifecycle::Effects {
-    let mut fx = juchu_domain::lifecycle::Effects::default();
-    if let Some(a) = new_authorization {
-        o.payment.authorization_id = Some(a);
-    }
-    fx.events.push(Event::new(kind, actor, at, detail.clone()));
-    if refused && o.status.is_before(juchu_domain::OrderStatus::Shipped) {
-        let reason = detail
-            .get("reason")
-            .and_then(Value::as_str)
-            .unwrap_or("the provider refused");
-        if let Ok(more) = o.place_hold(HoldCode::PaymentDeclined, reason, actor, at) {
-            fx.events.extend(more.events);
-        }
-    }
-    fx
 }
 
 /// What a poll of a pending credit check found.
@@ -779,8 +739,7 @@ pub(crate) async fn poll_deferred(p: &Providers, reference: &str) -> Result<Poll
                 .collect::<Vec<_>>()
                 .join(", ")
         ))),
-        Err(e) if is_refusal(&e) => Ok(PollResult::Declined(e.to_string())),
-        Err(e) => Err(unavailable(&e)),
+        Err(e) => refused_or_retry(e, PollResult::Declined),
     }
 }
 

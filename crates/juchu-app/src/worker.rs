@@ -247,8 +247,7 @@ impl Worker {
             return self.complete(job).await;
         };
         self.order_step(job, |o, app, actor| {
-            let fx = crate::provider_payments::record(
-                o,
+            let fx = o.record_provider_answer(
                 &kind,
                 detail.clone(),
                 auth.clone(),

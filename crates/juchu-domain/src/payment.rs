@@ -122,3 +122,41 @@ pub enum PaymentOutcome {
         reason: String,
     },
 }
+
+impl crate::order::Order {
+    /// A payment provider's answer to a money movement (`payment.captured.confirmed`,
+    /// `….refused`, `….skipped`): recorded in the history, a new authorisation it made stored,
+    /// and a refusal held for an operator while the order has not shipped. Like every change, it
+    /// counts as a new version, so a concurrent writer holding the order before it must re-read.
+    pub fn record_provider_answer(
+        &mut self,
+        kind: &str,
+        detail: serde_json::Value,
+        new_authorization: Option<String>,
+        refused: bool,
+        actor: &crate::actor::Actor,
+        at: jiff::Timestamp,
+    ) -> crate::lifecycle::Effects {
+        let mut fx = crate::lifecycle::Effects::default();
+        if let Some(a) = new_authorization {
+            self.payment.authorization_id = Some(a);
+        }
+        let reason = detail
+            .get("reason")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("the provider refused")
+            .to_owned();
+        fx.event(kind, actor, at, detail);
+        if refused && self.status.is_before(crate::status::OrderStatus::Shipped) {
+            self.add_hold(
+                crate::order::HoldCode::PaymentDeclined,
+                &reason,
+                &mut fx,
+                actor,
+                at,
+            );
+        }
+        self.touch(at);
+        fx
+    }
+}
