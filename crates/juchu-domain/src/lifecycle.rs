@@ -722,7 +722,7 @@ impl Order {
         Ok(fx)
     }
 
-    fn live_shipments(&self) -> impl Iterator<Item = &Shipment> {
+    pub(crate) fn live_shipments(&self) -> impl Iterator<Item = &Shipment> {
         self.shipments
             .iter()
             .filter(|s| s.status != ShipmentStatus::Cancelled)
@@ -824,16 +824,11 @@ impl Order {
             return Err(self.refuse(OrderStatus::Recognized, "revenue is recognised on delivery"));
         }
         let open: Vec<ShipmentId> = self
-            .shipments
-            .iter()
-            .filter(|s| s.status != ShipmentStatus::Cancelled && s.revenue_recognized_at.is_none())
+            .live_shipments()
+            .filter(|s| s.revenue_recognized_at.is_none())
             .map(|s| s.id)
             .collect();
-        if self
-            .shipments
-            .iter()
-            .all(|s| s.status == ShipmentStatus::Cancelled)
-        {
+        if self.live_shipments().next().is_none() {
             // Nothing shipped as a shipment of ours: the whole order is one entry.
             let entry =
                 crate::journal::sale_entry(&crate::journal::EntryRef::of(self), &self.totals, at);

@@ -50,12 +50,6 @@ impl Order {
         out
     }
 
-    fn live(&self) -> impl Iterator<Item = &Shipment> {
-        self.shipments
-            .iter()
-            .filter(|s| s.status != ShipmentStatus::Cancelled)
-    }
-
     /// Books one shipment's revenue. Nothing happens for a shipment booked already (a repeated
     /// job). The order becomes `recognized` when it is delivered and this was the last one.
     pub fn recognize_shipment(
@@ -101,11 +95,11 @@ impl Order {
         }
         let head = EntryRef::of(self);
         let last = self
-            .live()
+            .live_shipments()
             .all(|x| x.id == id || x.revenue_recognized_at.is_some());
         let entry = if last {
             let booked: Vec<JournalEntry> = self
-                .live()
+                .live_shipments()
                 .filter(|x| x.id != id)
                 .map(|x| shipment_entry(&head, &self.goods_by_rate(x), rounding, at))
                 .collect();
@@ -131,7 +125,9 @@ impl Order {
         at: Timestamp,
     ) -> Result<(), DomainError> {
         if self.status == OrderStatus::Delivered
-            && self.live().all(|x| x.revenue_recognized_at.is_some())
+            && self
+                .live_shipments()
+                .all(|x| x.revenue_recognized_at.is_some())
         {
             fx.event(
                 "order.recognized",
@@ -146,7 +142,8 @@ impl Order {
 
     /// Whether every live shipment's revenue is booked.
     pub fn all_revenue_recognized(&self) -> bool {
-        self.live().all(|x| x.revenue_recognized_at.is_some())
+        self.live_shipments()
+            .all(|x| x.revenue_recognized_at.is_some())
     }
 }
 
