@@ -1,7 +1,7 @@
 //! Bank transfer use cases (DOMAIN.md §2.2): a virtual account from the pool at receipt, deposits
 //! (webhook or Zengin statement) matched by account then amount, and the payment deadline.
 
-use crate::orders::{order_change, order_job};
+use crate::orders::order_job;
 use crate::zengin::{self, StatementDeposit};
 use crate::{App, AppError};
 use jiff::ToSpan;
@@ -12,6 +12,7 @@ use juchu_domain::{Actor, Event, Money, Order, OrderId};
 use juchu_store::{AccountPool, DepositRecord, NewJob, StoreError};
 use serde::Serialize;
 use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A deposit as a source reports it.
 #[derive(Debug, Clone)]
@@ -151,38 +152,44 @@ impl App {
         let amount = Money::yen(d.amount);
         // The deposit row and its effect on the order commit together: a crash cannot leave a
         // deposit stored (so a redelivery is a duplicate) but never applied.
-        for _ in 0..8 {
-            let mut order = self.load_order(id).await?;
-            let expected = order.version;
-            let fx = match order.receive_deposit(amount, d.source, &actor, self.now()) {
-                Ok(fx) => fx,
-                Err(e) => {
+        let refused = AtomicBool::new(false);
+        let applied = self
+            .change_order_with(
+                id,
+                None,
+                &actor,
+                |o, app| {
+                    let fx = o
+                        .receive_deposit(amount, d.source, &actor, app.now())
+                        .inspect_err(|_| refused.store(true, Ordering::Relaxed))?;
+                    let jobs = if o.ready_for_allocation(&app.policies) {
+                        vec![order_job(app, "order.allocate", o.id)]
+                    } else {
+                        vec![]
+                    };
+                    Ok((fx, jobs))
+                },
+                |cs| cs.deposit = Some(record.clone()),
+            )
+            .await;
+        match applied {
+            Ok(order) => {
+                self.settle_account(&order).await?;
+                out.payment_status = Some(order.payment.status);
+                Ok(out)
+            }
+            Err(AppError::Store(StoreError::DuplicateDeposit(_))) => {
+                out.duplicate = true;
+                Ok(out)
+            }
+            Err(e) => {
+                if refused.load(Ordering::Relaxed) {
                     // The order takes no money now: the deposit is still kept, for operators.
                     self.store.insert_deposit(&record).await?;
-                    return Err(e.into());
                 }
-            };
-            let mut cs = order_change(&order, expected, fx, &actor);
-            if order.ready_for_allocation(&self.policies) {
-                cs.jobs.push(order_job(self, "order.allocate", order.id));
-            }
-            cs.deposit = Some(record.clone());
-            match self.store.commit(cs).await {
-                Ok(()) => {
-                    self.jobs_ready.notify_one();
-                    self.settle_account(&order).await?;
-                    out.payment_status = Some(order.payment.status);
-                    return Ok(out);
-                }
-                Err(StoreError::DuplicateDeposit(_)) => {
-                    out.duplicate = true;
-                    return Ok(out);
-                }
-                Err(StoreError::VersionConflict { .. } | StoreError::Conflict(_)) => continue,
-                Err(e) => return Err(e.into()),
+                Err(e)
             }
         }
-        Err(AppError::Busy)
     }
 
     pub async fn list_deposits(

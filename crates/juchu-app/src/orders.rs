@@ -83,6 +83,23 @@ impl App {
     where
         F: Fn(&mut Order, &App) -> Result<(Effects, Vec<NewJob>), AppError>,
     {
+        self.change_order_with(id, if_match, actor, f, |_| {}).await
+    }
+
+    /// `change_order`, with `extend` adding to each attempt's change set what must commit in the
+    /// same transaction as the order (e.g. the bank deposit row the change applies).
+    pub(crate) async fn change_order_with<F, G>(
+        &self,
+        id: OrderId,
+        if_match: Option<i64>,
+        actor: &Actor,
+        f: F,
+        extend: G,
+    ) -> Result<Order, AppError>
+    where
+        F: Fn(&mut Order, &App) -> Result<(Effects, Vec<NewJob>), AppError>,
+        G: Fn(&mut ChangeSet),
+    {
         for _ in 0..RETRIES {
             let mut order = self.load_order(id).await?;
             if let Some(v) = if_match
@@ -99,6 +116,7 @@ impl App {
             }
             let mut cs = order_change(&order, expected, fx, actor);
             cs.jobs.extend(jobs);
+            extend(&mut cs);
             let wake = !cs.jobs.is_empty();
             match self.store.commit(cs).await {
                 Ok(()) => {
