@@ -11,6 +11,16 @@ fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T> {
         .map_err(|_| StoreError::Corrupt(format!("bad id {s}")))
 }
 
+/// An `order_events` row (`seq`, `event`) of `order_id`.
+fn event_record(r: &sqlx::postgres::PgRow, order_id: OrderId) -> Result<EventRecord> {
+    let doc: String = r.try_get("event").map_err(db_err)?;
+    Ok(EventRecord {
+        seq: r.try_get("seq").map_err(db_err)?,
+        order_id,
+        event: event_from_json(&doc)?,
+    })
+}
+
 impl PostgresStore {
     pub(crate) async fn next_order_number_impl(&self) -> Result<i64> {
         sqlx::query_scalar("SELECT nextval('order_number')")
@@ -136,13 +146,8 @@ impl PostgresStore {
         .map_err(db_err)?;
         rows.iter()
             .map(|r| {
-                let doc: String = r.try_get("event").map_err(db_err)?;
                 let order_id: String = r.try_get("order_id").map_err(db_err)?;
-                Ok(EventRecord {
-                    seq: r.try_get("seq").map_err(db_err)?,
-                    order_id: parse_id(&order_id)?,
-                    event: event_from_json(&doc)?,
-                })
+                event_record(r, parse_id(&order_id)?)
             })
             .collect()
     }
@@ -154,16 +159,7 @@ impl PostgresStore {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                let doc: String = r.try_get("event").map_err(db_err)?;
-                Ok(EventRecord {
-                    seq: r.try_get("seq").map_err(db_err)?,
-                    order_id: id,
-                    event: event_from_json(&doc)?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| event_record(r, id)).collect()
     }
 
     /// The predicate is written exactly as in the partial index `orders_waiting` so the planner

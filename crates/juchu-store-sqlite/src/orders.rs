@@ -9,6 +9,16 @@ fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T> {
         .map_err(|_| StoreError::Corrupt(format!("bad id {s}")))
 }
 
+/// An `order_events` row (`seq`, `event`) of `order_id`.
+fn event_record(r: &sqlx::sqlite::SqliteRow, order_id: OrderId) -> Result<EventRecord> {
+    let doc: String = r.try_get("event").map_err(db_err)?;
+    Ok(EventRecord {
+        seq: r.try_get("seq").map_err(db_err)?,
+        order_id,
+        event: event_from_json(&doc)?,
+    })
+}
+
 impl SqliteStore {
     pub(crate) async fn next_order_number_impl(&self) -> Result<i64> {
         let mut last = self.last_number.lock().await;
@@ -148,13 +158,8 @@ impl SqliteStore {
             .map_err(db_err)?;
         rows.iter()
             .map(|r| {
-                let doc: String = r.try_get("event").map_err(db_err)?;
                 let order_id: String = r.try_get("order_id").map_err(db_err)?;
-                Ok(EventRecord {
-                    seq: r.try_get("seq").map_err(db_err)?,
-                    order_id: parse_id(&order_id)?,
-                    event: event_from_json(&doc)?,
-                })
+                event_record(r, parse_id(&order_id)?)
             })
             .collect()
     }
@@ -166,16 +171,7 @@ impl SqliteStore {
                 .fetch_all(&self.read)
                 .await
                 .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                let doc: String = r.try_get("event").map_err(db_err)?;
-                Ok(EventRecord {
-                    seq: r.try_get("seq").map_err(db_err)?,
-                    order_id: id,
-                    event: event_from_json(&doc)?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| event_record(r, id)).collect()
     }
 
     pub(crate) async fn waiting_orders_impl(&self, limit: i64) -> Result<Vec<OrderId>> {
