@@ -49,7 +49,8 @@ pub async fn start(app: App, listen: &str, worker: bool) -> anyhow::Result<Serve
     }
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
-    let router = juchu_http::router(app.clone());
+    // The API (with its problem+json layers) and the console (HTML) side by side.
+    let router = juchu_http::router(app.clone()).merge(juchu_console::router(app.clone()));
     let mut rx = stop_rx.clone();
     tasks.push(tokio::spawn(async move {
         let shutdown = async move {
