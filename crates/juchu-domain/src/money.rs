@@ -55,6 +55,26 @@ impl Money {
     }
 }
 
+/// As people read an amount: `¥1,234`, with the minus sign in front of the yen sign
+/// (`-¥500`). Mails and the console show amounts this way.
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digits = self.0.unsigned_abs().to_string();
+        let mut out = String::with_capacity(digits.len() + 8);
+        if self.0 < 0 {
+            out.push('-');
+        }
+        out.push('¥');
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        f.write_str(&out)
+    }
+}
+
 impl utoipa::PartialSchema for Money {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
@@ -99,5 +119,19 @@ impl Neg for Money {
 impl std::iter::Sum for Money {
     fn sum<I: Iterator<Item = Money>>(iter: I) -> Money {
         iter.fold(Money::ZERO, |a, b| a + b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Money;
+
+    #[test]
+    fn displays_as_yen_with_thousands_separators() {
+        assert_eq!(Money::yen(0).to_string(), "¥0");
+        assert_eq!(Money::yen(980).to_string(), "¥980");
+        assert_eq!(Money::yen(1980).to_string(), "¥1,980");
+        assert_eq!(Money::yen(1_234_567).to_string(), "¥1,234,567");
+        assert_eq!(Money::yen(-500).to_string(), "-¥500");
     }
 }

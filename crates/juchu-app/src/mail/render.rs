@@ -46,20 +46,7 @@ const RULE: &str = "━━━━━━━━━━━━━━━━━━━━
 
 /// ¥1,234 (minus sign in front of the yen sign for negative amounts).
 pub(crate) fn yen(m: Money) -> String {
-    let n = m.minor();
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-¥{out}")
-    } else {
-        format!("¥{out}")
-    }
+    m.to_string()
 }
 
 fn jst(at: Timestamp) -> jiff::Zoned {

@@ -1,11 +1,22 @@
 //! One module per screen. Each has its own `router()`; this merges them.
 
+mod form;
 pub mod home;
+mod labels;
+mod order_actions;
+mod order_detail;
+mod order_view;
 pub mod session;
+mod shipment_actions;
 
 use crate::ctx::ConsoleState;
 use axum::Router;
 
 pub fn router() -> Router<ConsoleState> {
-    Router::new().merge(session::router()).merge(home::router())
+    Router::new()
+        .merge(session::router())
+        .merge(home::router())
+        .merge(order_detail::router())
+        .merge(order_actions::router())
+        .merge(shipment_actions::router())
 }
