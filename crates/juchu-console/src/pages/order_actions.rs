@@ -85,7 +85,7 @@ async fn release_hold(
         Ok("done=released".to_owned())
     }
     .await;
-    finish(&s, page, id, ("保留解除", "Releasing the hold"), outcome).await
+    finish(&s, page, id, ("保留を解除", "Releasing the hold"), outcome).await
 }
 
 /// The patch an edit form asks for: only what differs from the order as it is, so an unchanged
@@ -171,7 +171,7 @@ async fn edit(
         Ok("done=modified".to_owned())
     }
     .await;
-    finish(&s, page, id, ("注文変更", "Modifying the order"), outcome).await
+    finish(&s, page, id, ("注文を変更", "Modifying the order"), outcome).await
 }
 
 async fn split(
@@ -204,7 +204,7 @@ async fn split(
         Ok(format!("done=split&new={}", part.id))
     }
     .await;
-    finish(&s, page, id, ("注文分割", "Splitting the order"), outcome).await
+    finish(&s, page, id, ("注文を分割", "Splitting the order"), outcome).await
 }
 
 async fn split_allocated(
@@ -224,7 +224,7 @@ async fn split_allocated(
         Ok(format!("done=split&new={}", part.id))
     }
     .await;
-    finish(&s, page, id, ("注文分割", "Splitting the order"), outcome).await
+    finish(&s, page, id, ("注文を分割", "Splitting the order"), outcome).await
 }
 
 async fn cancel(
@@ -249,7 +249,7 @@ async fn cancel(
         .to_owned())
     }
     .await;
-    finish(&s, page, id, ("キャンセル", "Cancelling"), outcome).await
+    finish(&s, page, id, ("キャンセル", "Cancelling the order"), outcome).await
 }
 
 async fn confirm_payment(
@@ -271,7 +271,7 @@ async fn confirm_payment(
         Ok("done=payment_confirmed".to_owned())
     }
     .await;
-    finish(&s, page, id, ("入金確認", "Confirming the payment"), outcome).await
+    finish(&s, page, id, ("入金を確認", "Confirming the payment"), outcome).await
 }
 
 async fn allocate(
@@ -299,7 +299,7 @@ async fn allocate(
         .to_owned())
     }
     .await;
-    finish(&s, page, id, ("引当", "Allocating"), outcome).await
+    finish(&s, page, id, ("引当", "Allocating stock"), outcome).await
 }
 
 async fn instruct(

@@ -238,7 +238,7 @@ fn done_message(key: &str, new: Option<&str>) -> Option<Flash> {
 /// Failures of our own (the database, a template) stay errors: they are not refusals.
 pub fn refusal(action: (&str, &str), e: AppError) -> Result<(StatusCode, Flash), ConsoleError> {
     let (act_ja, act_en) = action;
-    let en = format!("{act_en} refused: {e}");
+    let en = format!("{act_en} was refused: {e}");
     let (status, ja) = match &e {
         AppError::InvalidTransition { status, .. } => (
             StatusCode::CONFLICT,
@@ -265,7 +265,7 @@ pub fn refusal(action: (&str, &str), e: AppError) -> Result<(StatusCode, Flash),
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Flash::error(
                     format!("{act_ja}できません。入力内容を確認してください。"),
-                    format!("{act_en} refused: {list}"),
+                    format!("{act_en} was refused: {list}"),
                 ),
             ));
         }

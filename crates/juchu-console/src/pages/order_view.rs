@@ -206,6 +206,10 @@ fn detail_text(data: &Value) -> String {
     };
     let mut parts = Vec::with_capacity(map.len());
     for (k, v) in map {
+        // The journal entry an event carries is the accounting export's business, and long.
+        if k == "journal" {
+            continue;
+        }
         let v = match v {
             Value::Null => continue,
             Value::String(s) => s.clone(),
@@ -214,8 +218,8 @@ fn detail_text(data: &Value) -> String {
         parts.push(format!("{k}: {v}"));
     }
     let mut text = parts.join(" · ");
-    if text.chars().count() > 400 {
-        text = text.chars().take(400).collect::<String>() + "…";
+    if text.chars().count() > 300 {
+        text = text.chars().take(300).collect::<String>() + "…";
     }
     text
 }

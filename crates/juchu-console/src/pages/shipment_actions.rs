@@ -90,7 +90,7 @@ async fn ship(
         Ok("done=shipped".to_owned())
     }
     .await;
-    finish(&s, page, id, ("出荷記録", "Recording the shipment"), outcome).await
+    finish(&s, page, id, ("出荷を記録", "Recording the shipment"), outcome).await
 }
 
 async fn deliver(
@@ -109,7 +109,7 @@ async fn deliver(
         Ok("done=delivered".to_owned())
     }
     .await;
-    finish(&s, page, id, ("着荷記録", "Recording the delivery"), outcome).await
+    finish(&s, page, id, ("着荷を記録", "Recording the delivery"), outcome).await
 }
 
 async fn correct_delivery(
@@ -145,7 +145,7 @@ async fn correct_delivery(
         &s,
         page,
         id,
-        ("配達記録の訂正", "Correcting the delivery record"),
+        ("配達記録を訂正", "Correcting the delivery record"),
         outcome,
     )
     .await
@@ -170,7 +170,7 @@ async fn confirm_cancel(
         &s,
         page,
         id,
-        ("キャンセル確定", "Confirming the cancellation"),
+        ("キャンセルを確定", "Confirming the cancellation"),
         outcome,
     )
     .await
@@ -196,7 +196,7 @@ async fn refuse_cancel(
         &s,
         page,
         id,
-        ("キャンセル拒否", "Refusing the cancellation"),
+        ("キャンセルを拒否", "Refusing the cancellation"),
         outcome,
     )
     .await
@@ -257,7 +257,7 @@ async fn request_return(
         .to_owned())
     }
     .await;
-    finish(&s, page, id, ("返品登録", "Recording the return"), outcome).await
+    finish(&s, page, id, ("返品を登録", "Recording the return"), outcome).await
 }
 
 async fn receive_return(
@@ -277,5 +277,5 @@ async fn receive_return(
         Ok("done=return_received".to_owned())
     }
     .await;
-    finish(&s, page, id, ("返品受領", "Receiving the return"), outcome).await
+    finish(&s, page, id, ("返品を受領", "Receiving the return"), outcome).await
 }
