@@ -6,11 +6,11 @@
 
 use super::form::Fields;
 use super::order_detail::{self, parse_order_id, refusal};
-use crate::ctx::{ConsoleState, Page};
+use crate::ctx::{ConsoleState, CsrfForm, Flash, Page};
 use crate::error::ConsoleError;
 use axum::Router;
-use axum::extract::{Form, Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::{Path, State};
+use axum::response::Response;
 use axum::routing::post;
 use juchu_app::AppError;
 use juchu_domain::actor::roles;
@@ -30,30 +30,38 @@ pub fn router() -> Router<ConsoleState> {
         .route("/orders/{id}/instruct", post(instruct))
 }
 
-/// Everything an action handler starts with: the role, then the CSRF token, then the order id.
-pub fn begin(
-    page: &Page,
-    allowed: &[Role],
-    fields: &Fields,
-    id: &str,
-) -> Result<OrderId, ConsoleError> {
+/// Everything an action handler starts with (`CsrfForm` has checked the token): the role, then
+/// the order id.
+pub fn begin(page: &Page, allowed: &[Role], id: &str) -> Result<OrderId, ConsoleError> {
     page.require(allowed)?;
-    if fields.get("csrf") != Some(page.csrf.as_str()) {
-        return Err(ConsoleError::Csrf);
-    }
     parse_order_id(id)
 }
 
-/// Back to the detail page: a 303 with `?done=` after success, or the page with the refusal.
+/// What a successful action says on the page it leads to (the order's, or `to`).
+pub struct Done {
+    ja: &'static str,
+    en: &'static str,
+    to: Option<OrderId>,
+}
+
+pub fn done(ja: &'static str, en: &'static str) -> Done {
+    Done { ja, en, to: None }
+}
+
+/// Back to the detail page: a 303 with the message after success, or the page as it is now
+/// with the refusal.
 pub async fn finish(
     s: &ConsoleState,
     page: Page,
     id: OrderId,
     action: (&str, &str),
-    outcome: Result<String, AppError>,
+    outcome: Result<Done, AppError>,
 ) -> Result<Response, ConsoleError> {
     match outcome {
-        Ok(query) => Ok(Redirect::to(&format!("/orders/{id}?{query}")).into_response()),
+        Ok(d) => Ok(s.redirect_flash(
+            &format!("/orders/{}", d.to.unwrap_or(id)),
+            Flash::ok(page.t(d.ja, d.en)),
+        )),
         Err(e) => {
             let (status, flash) = refusal(action, e)?;
             order_detail::render(s, page, id, Some(flash), status).await
@@ -70,10 +78,10 @@ async fn release_hold(
     State(s): State<ConsoleState>,
     page: Page,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
     let fields = Fields(fields);
-    let id = begin(&page, roles::ORDER_REVIEW, &fields, &id)?;
+    let id = begin(&page, roles::ORDER_REVIEW, &id)?;
     let actor = page.actor();
     let outcome = async {
         let code = fields.required("code")?;
@@ -82,7 +90,7 @@ async fn release_hold(
         s.app
             .release_hold(id, code, fields.get("note"), None, &actor)
             .await?;
-        Ok("done=released".to_owned())
+        Ok(done("保留を解除しました。", "The hold was released."))
     }
     .await;
     finish(&s, page, id, ("保留を解除", "Releasing the hold"), outcome).await
@@ -148,10 +156,10 @@ async fn edit(
     State(s): State<ConsoleState>,
     page: Page,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
     let fields = Fields(fields);
-    let id = begin(&page, roles::ORDER_CREATE, &fields, &id)?;
+    let id = begin(&page, roles::ORDER_CREATE, &id)?;
     let actor = page.actor();
     let outcome = async {
         let if_match = version(&fields)?;
@@ -165,10 +173,10 @@ async fn edit(
         }
         let patch = patch_of(&order, &fields)?;
         if is_empty(&patch) {
-            return Ok("done=unchanged".to_owned());
+            return Ok(done("変更はありませんでした。", "Nothing was changed."));
         }
         s.app.modify_order(id, &patch, if_match, &actor).await?;
-        Ok("done=modified".to_owned())
+        Ok(done("注文を変更しました。", "The order was modified."))
     }
     .await;
     finish(&s, page, id, ("注文を変更", "Modifying the order"), outcome).await
@@ -178,10 +186,10 @@ async fn split(
     State(s): State<ConsoleState>,
     page: Page,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
     let fields = Fields(fields);
-    let id = begin(&page, roles::ORDER_REVIEW, &fields, &id)?;
+    let id = begin(&page, roles::ORDER_REVIEW, &id)?;
     let actor = page.actor();
     let outcome = async {
         let mut moves: Vec<(LineId, i64)> = Vec::new();
@@ -201,7 +209,13 @@ async fn split(
             .app
             .split_order(id, &moves, Prefer::Unallocated, version(&fields)?, &actor)
             .await?;
-        Ok(format!("done=split&new={}", part.id))
+        Ok(Done {
+            to: Some(part.id),
+            ..done(
+                "注文を分割しました。これが分割で作られた新しい注文です。",
+                "The order was split; this is the new order it made.",
+            )
+        })
     }
     .await;
     finish(&s, page, id, ("注文を分割", "Splitting the order"), outcome).await
@@ -211,17 +225,23 @@ async fn split_allocated(
     State(s): State<ConsoleState>,
     page: Page,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
     let fields = Fields(fields);
-    let id = begin(&page, roles::ORDER_REVIEW, &fields, &id)?;
+    let id = begin(&page, roles::ORDER_REVIEW, &id)?;
     let actor = page.actor();
     let outcome = async {
         let (_, part) = s
             .app
             .split_order(id, &[], Prefer::Allocated, version(&fields)?, &actor)
             .await?;
-        Ok(format!("done=split&new={}", part.id))
+        Ok(Done {
+            to: Some(part.id),
+            ..done(
+                "注文を分割しました。これが分割で作られた新しい注文です。",
+                "The order was split; this is the new order it made.",
+            )
+        })
     }
     .await;
     finish(&s, page, id, ("注文を分割", "Splitting the order"), outcome).await
@@ -231,10 +251,10 @@ async fn cancel(
     State(s): State<ConsoleState>,
     page: Page,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
     let fields = Fields(fields);
-    let id = begin(&page, roles::ORDER_CANCEL, &fields, &id)?;
+    let id = begin(&page, roles::ORDER_CANCEL, &id)?;
     let actor = page.actor();
     // No version: a cancel means "stop this order" whatever changed on the page meanwhile, and
     // the domain refuses it if the order has gone too far (shipped, say).
@@ -242,24 +262,33 @@ async fn cancel(
         let reason = fields.required("reason")?;
         let o = s.app.cancel_order(id, reason, None, &actor).await?;
         Ok(if o.status == OrderStatus::Cancelled {
-            "done=cancelled"
+            done("注文をキャンセルしました。", "The order was cancelled.")
         } else {
-            "done=cancel_requested"
-        }
-        .to_owned())
+            done(
+                "倉庫にキャンセルを依頼しました。倉庫の確定を待っています。",
+                "The cancellation was requested from the warehouse; it waits for its answer.",
+            )
+        })
     }
     .await;
-    finish(&s, page, id, ("キャンセル", "Cancelling the order"), outcome).await
+    finish(
+        &s,
+        page,
+        id,
+        ("キャンセル", "Cancelling the order"),
+        outcome,
+    )
+    .await
 }
 
 async fn confirm_payment(
     State(s): State<ConsoleState>,
     page: Page,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
     let fields = Fields(fields);
-    let id = begin(&page, roles::PAYMENT_CONFIRM, &fields, &id)?;
+    let id = begin(&page, roles::PAYMENT_CONFIRM, &id)?;
     let actor = page.actor();
     let outcome = async {
         let amount: i64 = fields
@@ -268,20 +297,26 @@ async fn confirm_payment(
         s.app
             .confirm_payment(id, amount, fields.get("note"), None, &actor)
             .await?;
-        Ok("done=payment_confirmed".to_owned())
+        Ok(done("入金を確認しました。", "The payment was confirmed."))
     }
     .await;
-    finish(&s, page, id, ("入金を確認", "Confirming the payment"), outcome).await
+    finish(
+        &s,
+        page,
+        id,
+        ("入金を確認", "Confirming the payment"),
+        outcome,
+    )
+    .await
 }
 
 async fn allocate(
     State(s): State<ConsoleState>,
     page: Page,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
-    let fields = Fields(fields);
-    let id = begin(&page, roles::ORDER_REVIEW, &fields, &id)?;
+    let id = begin(&page, roles::ORDER_REVIEW, &id)?;
     let outcome = async {
         let order = s.app.load_order(id).await?;
         if !order.ready_for_allocation(&s.app.policies) {
@@ -292,11 +327,13 @@ async fn allocate(
             });
         }
         Ok(if s.app.allocate(id).await? {
-            "done=allocated"
+            done("引当しました。", "Stock was allocated.")
         } else {
-            "done=allocate_none"
-        }
-        .to_owned())
+            done(
+                "引当できる在庫がありませんでした。",
+                "No stock could be allocated now.",
+            )
+        })
     }
     .await;
     finish(&s, page, id, ("引当", "Allocating stock"), outcome).await
@@ -306,10 +343,9 @@ async fn instruct(
     State(s): State<ConsoleState>,
     page: Page,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
-    let fields = Fields(fields);
-    let id = begin(&page, roles::SHIPPING, &fields, &id)?;
+    let id = begin(&page, roles::SHIPPING, &id)?;
     let actor = page.actor();
     let outcome = async {
         let result = s.app.instruct_shipping(None, Some(&[id]), &actor).await?;
@@ -320,7 +356,7 @@ async fn instruct(
                 detail: skip.reason.clone(),
             });
         }
-        Ok("done=instructed".to_owned())
+        Ok(done("出荷指示しました。", "Shipping was instructed."))
     }
     .await;
     finish(&s, page, id, ("出荷指示", "Instructing shipping"), outcome).await

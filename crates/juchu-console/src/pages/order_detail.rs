@@ -8,38 +8,23 @@ use crate::ctx::{ConsoleState, Page};
 use crate::error::ConsoleError;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use juchu_app::AppError;
 use juchu_domain::actor::roles;
 use juchu_domain::{Money, Order, OrderId, OrderStatus};
-use serde::Deserialize;
 
 pub fn router() -> Router<ConsoleState> {
     Router::new().route("/orders/{id}", get(show))
 }
 
-/// A message at the top of the page: what an action did, or why it was refused. Both languages
-/// are shown, Japanese first.
-pub struct Flash {
-    pub ok: bool,
+/// Why an action was refused, shown above the order as it is now: Japanese first, then English
+/// with the rule's own words.
+pub struct Refusal {
     pub ja: String,
     pub en: String,
-    /// A link the message points to (the new order of a split).
-    pub link: Option<(String, String)>,
-}
-
-impl Flash {
-    pub fn error(ja: impl Into<String>, en: impl Into<String>) -> Self {
-        Flash {
-            ok: false,
-            ja: ja.into(),
-            en: en.into(),
-            link: None,
-        }
-    }
 }
 
 /// Which actions the page offers. Each is asked of the domain on a copy of the order (so the
@@ -68,16 +53,14 @@ impl Can {
         let may = |r: &[juchu_domain::Role]| page.require(r).is_ok();
         let actor = page.actor();
         let now = o.updated_at;
-        let cancel = may(roles::ORDER_CANCEL)
-            && o.clone()
-                .cancel("check", policies, &actor, now)
-                .is_ok();
+        let cancel =
+            may(roles::ORDER_CANCEL) && o.clone().cancel("check", policies, &actor, now).is_ok();
         let confirm_payment = may(roles::PAYMENT_CONFIRM)
             && o.clone()
                 .confirm_payment(Money::yen(1), None, &actor, now)
                 .is_ok();
-        let split = may(roles::ORDER_REVIEW)
-            && o.lines.iter().any(|l| o.check_split(&[(l.id, 1)]).is_ok());
+        let split =
+            may(roles::ORDER_REVIEW) && o.lines.iter().any(|l| o.check_split(&[(l.id, 1)]).is_ok());
         Can {
             release_hold: may(roles::ORDER_REVIEW) && !o.holds.is_empty(),
             edit: may(roles::ORDER_CREATE) && o.check_modifiable(policies, &actor).is_ok(),
@@ -116,49 +99,36 @@ struct Detail {
     o: Order,
     v: OrderView,
     can: Can,
-    flash: Option<Flash>,
+    refusal: Option<Refusal>,
     warehouses: Vec<String>,
     carriers: Vec<(&'static str, &'static str)>,
     /// Whether the viewer may receive goods at once (warehouse work) when announcing a return.
     may_receive: bool,
 }
 
-#[derive(Debug, Deserialize)]
-struct ShowQuery {
-    done: Option<String>,
-    new: Option<String>,
-}
-
 async fn show(
     State(s): State<ConsoleState>,
     page: Page,
     Path(id): Path<String>,
-    Query(q): Query<ShowQuery>,
 ) -> Result<Response, ConsoleError> {
     page.require(roles::READ)?;
     let id = parse_order_id(&id)?;
-    let flash = q
-        .done
-        .as_deref()
-        .and_then(|d| done_message(d, q.new.as_deref()));
-    render(&s, page, id, flash, StatusCode::OK).await
+    render(&s, page, id, None, StatusCode::OK).await
 }
 
 pub fn parse_order_id(s: &str) -> Result<OrderId, ConsoleError> {
     s.parse().map_err(|_| {
-        ConsoleError::NotFound(format!(
-            "注文 {s} は見つかりません。/ Order {s} not found."
-        ))
+        ConsoleError::NotFound(format!("注文 {s} は見つかりません。/ Order {s} not found."))
     })
 }
 
-/// The page of order `id`, with a message and the HTTP status it is sent with (a refused action
-/// shows the page again, as it is now, with the reason and a 409 or 422).
+/// The page of order `id`, sent with `status`: a refused action shows the page again, as the
+/// order is now, with the reason and a 409 or 422.
 pub async fn render(
     s: &ConsoleState,
     page: Page,
     id: OrderId,
-    flash: Option<Flash>,
+    refusal: Option<Refusal>,
     status: StatusCode,
 ) -> Result<Response, ConsoleError> {
     let o = s.app.load_order(id).await?;
@@ -179,74 +149,26 @@ pub async fn render(
         o,
         v,
         can,
-        flash,
+        refusal,
         warehouses,
         carriers: labels::CARRIERS
             .iter()
             .map(|(c, value)| (*value, labels::carrier(lang, *c)))
             .collect(),
     };
-    let html = detail
-        .render()
-        .map_err(|e| ConsoleError::BadRequest(e.to_string()))?;
-    Ok((status, Html(html)).into_response())
-}
-
-/// What a successful action says when the page comes back (`?done=<key>`).
-fn done_message(key: &str, new: Option<&str>) -> Option<Flash> {
-    let (ja, en) = match key {
-        "released" => ("保留を解除しました。", "The hold was released."),
-        "modified" => ("注文を変更しました。", "The order was modified."),
-        "unchanged" => ("変更はありませんでした。", "Nothing was changed."),
-        "split" => ("注文を分割しました。", "The order was split."),
-        "cancelled" => ("注文をキャンセルしました。", "The order was cancelled."),
-        "cancel_requested" => (
-            "倉庫にキャンセルを依頼しました。倉庫の確定を待っています。",
-            "The cancellation was requested from the warehouse; it waits for its answer.",
-        ),
-        "payment_confirmed" => ("入金を確認しました。", "The payment was confirmed."),
-        "allocated" => ("引当しました。", "Stock was allocated."),
-        "allocate_none" => (
-            "引当できる在庫がありませんでした。",
-            "No stock could be allocated now.",
-        ),
-        "instructed" => ("出荷指示しました。", "Shipping was instructed."),
-        "shipped" => ("出荷を記録しました。", "The shipment was recorded."),
-        "delivered" => ("着荷を記録しました。", "The delivery was recorded."),
-        "delivery_corrected" => ("配達記録を訂正しました。", "The delivery record was corrected."),
-        "cancel_confirmed" => ("キャンセルを確定しました。", "The cancellation was confirmed."),
-        "cancel_refused" => (
-            "キャンセルを拒否しました。注文はそのまま出荷されます。",
-            "The cancellation was refused; the order ships as usual.",
-        ),
-        "return_requested" => ("返品依頼を登録しました。", "The return was requested."),
-        "return_received" => ("返品を受領しました。", "The return was received."),
-        _ => return None,
-    };
-    let link = new
-        .filter(|n| n.parse::<OrderId>().is_ok())
-        .map(|n| (format!("/orders/{n}"), "分割後の新しい注文 / The new order".to_owned()));
-    Some(Flash {
-        ok: true,
-        ja: ja.to_owned(),
-        en: en.to_owned(),
-        link,
-    })
+    Ok((status, crate::render(&detail)?).into_response())
 }
 
 /// How a refused action reads, Japanese first, and the status the page comes back with.
 /// Failures of our own (the database, a template) stay errors: they are not refusals.
-pub fn refusal(action: (&str, &str), e: AppError) -> Result<(StatusCode, Flash), ConsoleError> {
+pub fn refusal(action: (&str, &str), e: AppError) -> Result<(StatusCode, Refusal), ConsoleError> {
     let (act_ja, act_en) = action;
     let en = format!("{act_en} was refused: {e}");
     let (status, ja) = match &e {
         AppError::InvalidTransition { status, .. } => (
             StatusCode::CONFLICT,
             match status {
-                Some(s) => format!(
-                    "{act_ja}できません（現在のステータス: {}）。",
-                    s.label_ja()
-                ),
+                Some(s) => format!("{act_ja}できません（現在のステータス: {}）。", s.label_ja()),
                 None => format!("{act_ja}できません。"),
             },
         ),
@@ -263,10 +185,10 @@ pub fn refusal(action: (&str, &str), e: AppError) -> Result<(StatusCode, Flash),
                 .join("; ");
             return Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Flash::error(
-                    format!("{act_ja}できません。入力内容を確認してください。"),
-                    format!("{act_en} was refused: {list}"),
-                ),
+                Refusal {
+                    ja: format!("{act_ja}できません。入力内容を確認してください。"),
+                    en: format!("{act_en} was refused: {list}"),
+                },
             ));
         }
         AppError::InsufficientStock { warehouse, sku } => (
@@ -295,5 +217,5 @@ pub fn refusal(action: (&str, &str), e: AppError) -> Result<(StatusCode, Flash),
             return Err(ConsoleError::App(e));
         }
     };
-    Ok((status, Flash::error(ja, en)))
+    Ok((status, Refusal { ja, en }))
 }

@@ -342,7 +342,11 @@ impl OrderView {
         let p = &o.payment;
         OrderView {
             lines,
-            fees: o.fees.iter().map(|f| (f.kind.clone(), yen(f.amount))).collect(),
+            fees: o
+                .fees
+                .iter()
+                .map(|f| (f.kind.clone(), yen(f.amount)))
+                .collect(),
             items: yen(o.totals.items),
             shipping_fee: yen(o.totals.shipping_fee),
             fees_total: yen(o.totals.fees),

@@ -4,11 +4,11 @@
 //! calls the API's use case and comes back to the detail page.
 
 use super::form::Fields;
-use super::order_actions::{begin, finish};
-use crate::ctx::{ConsoleState, Page};
+use super::order_actions::{begin, done, finish};
+use crate::ctx::{ConsoleState, CsrfForm, Page};
 use crate::error::ConsoleError;
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::post;
 use jiff::Timestamp;
@@ -59,7 +59,10 @@ fn jst_time(f: &Fields, name: &str) -> Result<Option<Timestamp>, AppError> {
         return Ok(None);
     };
     let dt: DateTime = v.parse().map_err(|_| {
-        AppError::invalid(name, format!("`{v}` は日時ではありません / is not a date and time"))
+        AppError::invalid(
+            name,
+            format!("`{v}` は日時ではありません / is not a date and time"),
+        )
     })?;
     dt.to_zoned(TimeZone::fixed(offset(9)))
         .map(|z| Some(z.timestamp()))
@@ -76,10 +79,10 @@ async fn ship(
     State(s): State<ConsoleState>,
     page: Page,
     Path((id, sid)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
     let fields = Fields(fields);
-    let id = begin(&page, roles::SHIPPING, &fields, &id)?;
+    let id = begin(&page, roles::SHIPPING, &id)?;
     let actor = page.actor();
     let outcome = async {
         let sid = shipment_of(&s, id, &sid).await?;
@@ -87,39 +90,53 @@ async fn ship(
         let number = fields.required("tracking_number")?;
         let at = jst_time(&fields, "shipped_at")?;
         s.app.ship(sid, carrier, number, at, None, &actor).await?;
-        Ok("done=shipped".to_owned())
+        Ok(done("出荷を記録しました。", "The shipment was recorded."))
     }
     .await;
-    finish(&s, page, id, ("出荷を記録", "Recording the shipment"), outcome).await
+    finish(
+        &s,
+        page,
+        id,
+        ("出荷を記録", "Recording the shipment"),
+        outcome,
+    )
+    .await
 }
 
 async fn deliver(
     State(s): State<ConsoleState>,
     page: Page,
     Path((id, sid)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
     let fields = Fields(fields);
-    let id = begin(&page, roles::SHIPPING, &fields, &id)?;
+    let id = begin(&page, roles::SHIPPING, &id)?;
     let actor = page.actor();
     let outcome = async {
         let sid = shipment_of(&s, id, &sid).await?;
         let at = jst_time(&fields, "delivered_at")?;
         s.app.deliver(sid, at, None, &actor).await?;
-        Ok("done=delivered".to_owned())
+        Ok(done("着荷を記録しました。", "The delivery was recorded."))
     }
     .await;
-    finish(&s, page, id, ("着荷を記録", "Recording the delivery"), outcome).await
+    finish(
+        &s,
+        page,
+        id,
+        ("着荷を記録", "Recording the delivery"),
+        outcome,
+    )
+    .await
 }
 
 async fn correct_delivery(
     State(s): State<ConsoleState>,
     page: Page,
     Path((id, sid)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
     let fields = Fields(fields);
-    let id = begin(&page, roles::ORDER_REVIEW, &fields, &id)?;
+    let id = begin(&page, roles::ORDER_REVIEW, &id)?;
     let actor = page.actor();
     let outcome = async {
         let sid = shipment_of(&s, id, &sid).await?;
@@ -138,7 +155,7 @@ async fn correct_delivery(
         s.app
             .correct_delivery(sid, correction, reason, None, &actor)
             .await?;
-        Ok("done=delivery_corrected".to_owned())
+        Ok(done("配達記録を訂正しました。", "The delivery record was corrected."))
     }
     .await;
     finish(
@@ -155,15 +172,17 @@ async fn confirm_cancel(
     State(s): State<ConsoleState>,
     page: Page,
     Path((id, sid)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
-    let fields = Fields(fields);
-    let id = begin(&page, roles::SHIPPING, &fields, &id)?;
+    let id = begin(&page, roles::SHIPPING, &id)?;
     let actor = page.actor();
     let outcome = async {
         let sid = shipment_of(&s, id, &sid).await?;
         s.app.confirm_cancel(sid, None, &actor).await?;
-        Ok("done=cancel_confirmed".to_owned())
+        Ok(done(
+            "キャンセルを確定しました。",
+            "The cancellation was confirmed.",
+        ))
     }
     .await;
     finish(
@@ -180,16 +199,19 @@ async fn refuse_cancel(
     State(s): State<ConsoleState>,
     page: Page,
     Path((id, sid)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
     let fields = Fields(fields);
-    let id = begin(&page, roles::SHIPPING, &fields, &id)?;
+    let id = begin(&page, roles::SHIPPING, &id)?;
     let actor = page.actor();
     let outcome = async {
         let sid = shipment_of(&s, id, &sid).await?;
         let reason = fields.required("reason")?;
         s.app.refuse_cancel(sid, reason, None, &actor).await?;
-        Ok("done=cancel_refused".to_owned())
+        Ok(done(
+            "キャンセルを拒否しました。注文はそのまま出荷されます。",
+            "The cancellation was refused; the order ships as usual.",
+        ))
     }
     .await;
     finish(
@@ -231,10 +253,10 @@ async fn request_return(
     State(s): State<ConsoleState>,
     page: Page,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
     let fields = Fields(fields);
-    let id = begin(&page, roles::RETURN_REQUEST, &fields, &id)?;
+    let id = begin(&page, roles::RETURN_REQUEST, &id)?;
     // Receiving the goods at once is warehouse work, as in the API.
     let received = fields.checked("received");
     if received {
@@ -250,32 +272,44 @@ async fn request_return(
             .request_return(id, &lines, reason, refund, received, if_match, &actor)
             .await?;
         Ok(if received {
-            "done=return_received"
+            done("返品を受領しました。", "The return was received.")
         } else {
-            "done=return_requested"
-        }
-        .to_owned())
+            done("返品依頼を登録しました。", "The return was requested.")
+        })
     }
     .await;
-    finish(&s, page, id, ("返品を登録", "Recording the return"), outcome).await
+    finish(
+        &s,
+        page,
+        id,
+        ("返品を登録", "Recording the return"),
+        outcome,
+    )
+    .await
 }
 
 async fn receive_return(
     State(s): State<ConsoleState>,
     page: Page,
     Path((id, rid)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
-    let fields = Fields(fields);
-    let id = begin(&page, roles::SHIPPING, &fields, &id)?;
+    let id = begin(&page, roles::SHIPPING, &id)?;
     let actor = page.actor();
     let outcome = async {
         let rid: ReturnId = rid
             .parse()
             .map_err(|_| AppError::NotFound(format!("return {rid}")))?;
         s.app.receive_return(id, rid, None, &actor).await?;
-        Ok("done=return_received".to_owned())
+        Ok(done("返品を受領しました。", "The return was received."))
     }
     .await;
-    finish(&s, page, id, ("返品を受領", "Receiving the return"), outcome).await
+    finish(
+        &s,
+        page,
+        id,
+        ("返品を受領", "Receiving the return"),
+        outcome,
+    )
+    .await
 }
