@@ -6,3 +6,4 @@
 
 mod login;
 mod order_detail;
+mod order_shipping;
