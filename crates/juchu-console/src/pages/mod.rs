@@ -1,10 +1,12 @@
 //! One module per screen. Each has its own `router()`; this merges them.
 
+mod act;
 mod form;
 pub mod home;
 mod labels;
 mod order_actions;
 mod order_detail;
+mod order_events;
 mod order_view;
 pub mod session;
 mod shipment_actions;

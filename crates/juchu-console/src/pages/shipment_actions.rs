@@ -1,14 +1,13 @@
 //! The actions on an order's shipments and returns (`POST /orders/{id}/shipments/{sid}/…`,
 //! `/orders/{id}/returns…`): record a shipment or a delivery, correct a delivery record, answer a
 //! cancellation request (warehouse), announce and receive a return. Like `order_actions`, each
-//! calls the API's use case and comes back to the detail page.
+//! calls the API's use case through `Act`.
 
+use super::act::{Act, done};
 use super::form::Fields;
-use super::order_actions::{begin, done, finish};
-use crate::ctx::{ConsoleState, CsrfForm, Page};
+use crate::ctx::ConsoleState;
 use crate::error::ConsoleError;
 use axum::Router;
-use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::post;
 use jiff::Timestamp;
@@ -19,7 +18,7 @@ use juchu_domain::actor::roles;
 use juchu_domain::carrier::Carrier;
 use juchu_domain::delivery::DeliveryCorrection;
 use juchu_domain::returns::ReturnRequestLine;
-use juchu_domain::{LineId, Money, OrderId, ReturnId, ShipmentId};
+use juchu_domain::{LineId, Money, ReturnId, ShipmentId};
 
 pub fn router() -> Router<ConsoleState> {
     Router::new()
@@ -41,13 +40,15 @@ pub fn router() -> Router<ConsoleState> {
         .route("/orders/{id}/returns/{rid}/receive", post(receive_return))
 }
 
-/// A shipment of this order (a shipment id of another order is not found here).
-async fn shipment_of(s: &ConsoleState, id: OrderId, sid: &str) -> Result<ShipmentId, AppError> {
+/// The path's shipment, which must be one of this order's (a shipment id of another order is
+/// not found here).
+async fn shipment(a: &Act) -> Result<ShipmentId, AppError> {
+    let sid = a.param("sid");
     let missing = || AppError::NotFound(format!("shipment {sid}"));
-    let sid: ShipmentId = sid.parse().map_err(|_| missing())?;
-    let order = s.app.load_order(id).await?;
-    if order.shipments.iter().any(|x| x.id == sid) {
-        Ok(sid)
+    let id: ShipmentId = sid.parse().map_err(|_| missing())?;
+    let order = a.s.app.load_order(a.id).await?;
+    if order.shipments.iter().any(|x| x.id == id) {
+        Ok(id)
     } else {
         Err(missing())
     }
@@ -75,74 +76,45 @@ fn carrier(f: &Fields) -> Result<Carrier, AppError> {
         .map_err(|_| AppError::invalid("carrier", format!("unknown carrier `{v}`")))
 }
 
-async fn ship(
-    State(s): State<ConsoleState>,
-    page: Page,
-    Path((id, sid)): Path<(String, String)>,
-    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
-) -> Result<Response, ConsoleError> {
-    let fields = Fields(fields);
-    let id = begin(&page, roles::SHIPPING, &id)?;
-    let actor = page.actor();
-    let outcome = async {
-        let sid = shipment_of(&s, id, &sid).await?;
-        let carrier = carrier(&fields)?;
-        let number = fields.required("tracking_number")?;
-        let at = jst_time(&fields, "shipped_at")?;
-        s.app.ship(sid, carrier, number, at, None, &actor).await?;
-        Ok(done("出荷を記録しました。", "The shipment was recorded."))
-    }
-    .await;
-    finish(
-        &s,
-        page,
-        id,
+async fn ship(a: Act) -> Result<Response, ConsoleError> {
+    a.run(
+        roles::SHIPPING,
         ("出荷を記録", "Recording the shipment"),
-        outcome,
+        async |a| {
+            let sid = shipment(a).await?;
+            let carrier = carrier(&a.f)?;
+            let number = a.f.required("tracking_number")?;
+            let at = jst_time(&a.f, "shipped_at")?;
+            a.s.app
+                .ship(sid, carrier, number, at, None, &a.actor())
+                .await?;
+            Ok(done("出荷を記録しました。", "The shipment was recorded."))
+        },
     )
     .await
 }
 
-async fn deliver(
-    State(s): State<ConsoleState>,
-    page: Page,
-    Path((id, sid)): Path<(String, String)>,
-    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
-) -> Result<Response, ConsoleError> {
-    let fields = Fields(fields);
-    let id = begin(&page, roles::SHIPPING, &id)?;
-    let actor = page.actor();
-    let outcome = async {
-        let sid = shipment_of(&s, id, &sid).await?;
-        let at = jst_time(&fields, "delivered_at")?;
-        s.app.deliver(sid, at, None, &actor).await?;
-        Ok(done("着荷を記録しました。", "The delivery was recorded."))
-    }
-    .await;
-    finish(
-        &s,
-        page,
-        id,
+async fn deliver(a: Act) -> Result<Response, ConsoleError> {
+    a.run(
+        roles::SHIPPING,
         ("着荷を記録", "Recording the delivery"),
-        outcome,
+        async |a| {
+            let sid = shipment(a).await?;
+            let at = jst_time(&a.f, "delivered_at")?;
+            a.s.app.deliver(sid, at, None, &a.actor()).await?;
+            Ok(done("着荷を記録しました。", "The delivery was recorded."))
+        },
     )
     .await
 }
 
-async fn correct_delivery(
-    State(s): State<ConsoleState>,
-    page: Page,
-    Path((id, sid)): Path<(String, String)>,
-    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
-) -> Result<Response, ConsoleError> {
-    let fields = Fields(fields);
-    let id = begin(&page, roles::ORDER_REVIEW, &id)?;
-    let actor = page.actor();
-    let outcome = async {
-        let sid = shipment_of(&s, id, &sid).await?;
-        let correction = match fields.get("mode") {
+async fn correct_delivery(a: Act) -> Result<Response, ConsoleError> {
+    let action = ("配達記録を訂正", "Correcting the delivery record");
+    a.run(roles::ORDER_REVIEW, action, async |a| {
+        let sid = shipment(a).await?;
+        let correction = match a.f.get("mode") {
             Some("not_delivered") => DeliveryCorrection::NotDelivered,
-            _ => DeliveryCorrection::DeliveredAt(jst_time(&fields, "delivered_at")?.ok_or_else(
+            _ => DeliveryCorrection::DeliveredAt(jst_time(&a.f, "delivered_at")?.ok_or_else(
                 || {
                     AppError::invalid(
                         "delivered_at",
@@ -151,76 +123,39 @@ async fn correct_delivery(
                 },
             )?),
         };
-        let reason = fields.required("reason")?;
-        s.app
-            .correct_delivery(sid, correction, reason, None, &actor)
+        let reason = a.f.required("reason")?;
+        a.s.app
+            .correct_delivery(sid, correction, reason, None, &a.actor())
             .await?;
         Ok(done("配達記録を訂正しました。", "The delivery record was corrected."))
-    }
-    .await;
-    finish(
-        &s,
-        page,
-        id,
-        ("配達記録を訂正", "Correcting the delivery record"),
-        outcome,
-    )
+    })
     .await
 }
 
-async fn confirm_cancel(
-    State(s): State<ConsoleState>,
-    page: Page,
-    Path((id, sid)): Path<(String, String)>,
-    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
-) -> Result<Response, ConsoleError> {
-    let id = begin(&page, roles::SHIPPING, &id)?;
-    let actor = page.actor();
-    let outcome = async {
-        let sid = shipment_of(&s, id, &sid).await?;
-        s.app.confirm_cancel(sid, None, &actor).await?;
+async fn confirm_cancel(a: Act) -> Result<Response, ConsoleError> {
+    let action = ("キャンセルを確定", "Confirming the cancellation");
+    a.run(roles::SHIPPING, action, async |a| {
+        let sid = shipment(a).await?;
+        a.s.app.confirm_cancel(sid, None, &a.actor()).await?;
         Ok(done(
             "キャンセルを確定しました。",
             "The cancellation was confirmed.",
         ))
-    }
-    .await;
-    finish(
-        &s,
-        page,
-        id,
-        ("キャンセルを確定", "Confirming the cancellation"),
-        outcome,
-    )
+    })
     .await
 }
 
-async fn refuse_cancel(
-    State(s): State<ConsoleState>,
-    page: Page,
-    Path((id, sid)): Path<(String, String)>,
-    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
-) -> Result<Response, ConsoleError> {
-    let fields = Fields(fields);
-    let id = begin(&page, roles::SHIPPING, &id)?;
-    let actor = page.actor();
-    let outcome = async {
-        let sid = shipment_of(&s, id, &sid).await?;
-        let reason = fields.required("reason")?;
-        s.app.refuse_cancel(sid, reason, None, &actor).await?;
+async fn refuse_cancel(a: Act) -> Result<Response, ConsoleError> {
+    let action = ("キャンセルを拒否", "Refusing the cancellation");
+    a.run(roles::SHIPPING, action, async |a| {
+        let sid = shipment(a).await?;
+        let reason = a.f.required("reason")?;
+        a.s.app.refuse_cancel(sid, reason, None, &a.actor()).await?;
         Ok(done(
             "キャンセルを拒否しました。注文はそのまま出荷されます。",
             "The cancellation was refused; the order ships as usual.",
         ))
-    }
-    .await;
-    finish(
-        &s,
-        page,
-        id,
-        ("キャンセルを拒否", "Refusing the cancellation"),
-        outcome,
-    )
+    })
     .await
 }
 
@@ -249,67 +184,45 @@ fn return_lines(f: &Fields) -> Result<Vec<ReturnRequestLine>, AppError> {
     Ok(lines)
 }
 
-async fn request_return(
-    State(s): State<ConsoleState>,
-    page: Page,
-    Path(id): Path<String>,
-    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
-) -> Result<Response, ConsoleError> {
-    let fields = Fields(fields);
-    let id = begin(&page, roles::RETURN_REQUEST, &id)?;
-    // Receiving the goods at once is warehouse work, as in the API.
-    let received = fields.checked("received");
+/// Receiving the goods at once (`received`) is warehouse work, as in the API.
+async fn request_return(a: Act) -> Result<Response, ConsoleError> {
+    let received = a.f.checked("received");
     if received {
-        page.require(roles::SHIPPING)?;
+        a.page.require(roles::SHIPPING)?;
     }
-    let actor = page.actor();
-    let outcome = async {
-        let lines = return_lines(&fields)?;
-        let reason = fields.required("reason")?;
-        let refund = fields.parse::<i64>("refund_amount")?.map(Money::yen);
-        let if_match = fields.parse("version")?;
-        s.app
-            .request_return(id, &lines, reason, refund, received, if_match, &actor)
-            .await?;
-        Ok(if received {
-            done("返品を受領しました。", "The return was received.")
-        } else {
-            done("返品依頼を登録しました。", "The return was requested.")
-        })
-    }
-    .await;
-    finish(
-        &s,
-        page,
-        id,
+    a.run(
+        roles::RETURN_REQUEST,
         ("返品を登録", "Recording the return"),
-        outcome,
+        async |a| {
+            let lines = return_lines(&a.f)?;
+            let reason = a.f.required("reason")?;
+            let refund = a.f.parse::<i64>("refund_amount")?.map(Money::yen);
+            let if_match = a.f.parse("version")?;
+            a.s.app
+                .request_return(a.id, &lines, reason, refund, received, if_match, &a.actor())
+                .await?;
+            Ok(if received {
+                done("返品を受領しました。", "The return was received.")
+            } else {
+                done("返品依頼を登録しました。", "The return was requested.")
+            })
+        },
     )
     .await
 }
 
-async fn receive_return(
-    State(s): State<ConsoleState>,
-    page: Page,
-    Path((id, rid)): Path<(String, String)>,
-    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
-) -> Result<Response, ConsoleError> {
-    let id = begin(&page, roles::SHIPPING, &id)?;
-    let actor = page.actor();
-    let outcome = async {
-        let rid: ReturnId = rid
-            .parse()
-            .map_err(|_| AppError::NotFound(format!("return {rid}")))?;
-        s.app.receive_return(id, rid, None, &actor).await?;
-        Ok(done("返品を受領しました。", "The return was received."))
-    }
-    .await;
-    finish(
-        &s,
-        page,
-        id,
+async fn receive_return(a: Act) -> Result<Response, ConsoleError> {
+    a.run(
+        roles::SHIPPING,
         ("返品を受領", "Receiving the return"),
-        outcome,
+        async |a| {
+            let rid = a.param("rid");
+            let rid: ReturnId = rid
+                .parse()
+                .map_err(|_| AppError::NotFound(format!("return {rid}")))?;
+            a.s.app.receive_return(a.id, rid, None, &a.actor()).await?;
+            Ok(done("返品を受領しました。", "The return was received."))
+        },
     )
     .await
 }
