@@ -288,6 +288,25 @@ async fn a_role_without_rights_sees_no_action_and_is_refused() {
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("権限がありません"), "{}", r.body);
 
+    // The same page in English.
+    let path = format!("/orders/{id}");
+    let r = c
+        .post(
+            "/lang",
+            &[("csrf", csrf.as_str()), ("lang", "en"), ("next", &path)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = c.get(&path).await;
+    for shown in [
+        "Payment ledger",
+        "Tax per rate",
+        "customer notes",
+        "unallocated",
+    ] {
+        assert!(page.body.contains(shown), "{shown} missing: {}", page.body);
+    }
+
     let after = t.api.order(&t.admin, &id).await;
     assert_eq!(after["version"], o["version"], "nothing changed");
     assert_eq!(after["holds"][0]["code"], "notes");
