@@ -1,26 +1,10 @@
-//! Names shown on the order pages, Japanese first (then English): statuses, holds, payments,
-//! shipments, carriers and the kinds of the order's events; and how amounts, times and delivery
-//! slots are written.
+//! Names shown on the order detail page, Japanese first (then English): shipment states, carriers
+//! and the kinds of the order's events; and how delivery slots and postal codes are written.
+//! (Order statuses, holds and payments: `crate::i18n`; amounts and times: `crate::format`.)
 
 use crate::i18n::Lang;
-use jiff::Timestamp;
-use jiff::tz::{TimeZone, offset};
 use juchu_domain::carrier::Carrier;
-use juchu_domain::payment::{PaymentMethod, PaymentStatus};
 use juchu_domain::shipment::ShipmentStatus;
-use juchu_domain::{HoldCode, Money, OrderStatus};
-
-/// ¥1,234 (the domain's way of writing an amount).
-pub fn yen(m: Money) -> String {
-    m.to_string()
-}
-
-/// `2026-05-01 14:03` in Japan time (JST has no daylight saving, so a fixed +09:00 is exact).
-pub fn jst(at: Timestamp) -> String {
-    at.to_zoned(TimeZone::fixed(offset(9)))
-        .strftime("%Y-%m-%d %H:%M")
-        .to_string()
-}
 
 /// A carrier time-slot code as people read it: `0812` → 午前中, `1416` → 14–16時.
 pub fn time_slot(lang: Lang, slot: &str) -> String {
@@ -41,63 +25,6 @@ pub fn postal(code: &str) -> String {
         (Some(a), Some(b)) if code.len() == 7 => format!("〒{a}-{b}"),
         _ => format!("〒{code}"),
     }
-}
-
-pub fn status(lang: Lang, s: OrderStatus) -> String {
-    match lang {
-        Lang::Ja => s.label_ja().to_owned(),
-        Lang::En => s.as_str().replace('_', " "),
-    }
-}
-
-pub fn hold(lang: Lang, c: HoldCode) -> &'static str {
-    use HoldCode::*;
-    let (ja, en) = match c {
-        Notes => ("備考確認", "customer notes"),
-        RemoteArea => ("離島", "remote area"),
-        Blacklist => ("ブラックリスト", "blacklist"),
-        HighAmount => ("高額注文", "high amount"),
-        PaymentDeclined => ("決済エラー", "payment declined"),
-        FraudReview => ("不正検知", "fraud review"),
-        Manual => ("手動保留", "manual hold"),
-        DeliveryFailed => ("配達不能", "delivery failed"),
-        ReturnedToSender => ("返送", "returned to sender"),
-        Suspicious => ("要確認", "suspicious"),
-        AddressMismatch => ("住所不一致", "address mismatch"),
-        DeliveryDate => ("配達希望日", "delivery date"),
-        PaymentMismatch => ("入金額不一致", "payment mismatch"),
-        PaymentPending => ("与信審査中", "credit check pending"),
-    };
-    lang.t(ja, en)
-}
-
-pub fn payment_method(lang: Lang, m: PaymentMethod) -> &'static str {
-    use PaymentMethod::*;
-    let (ja, en) = match m {
-        CreditCard => ("クレジットカード", "credit card"),
-        BankTransfer => ("銀行振込", "bank transfer"),
-        Deferred => ("後払い", "deferred payment"),
-        AmazonPay => ("Amazon Pay", "Amazon Pay"),
-        Cod => ("代金引換", "cash on delivery"),
-    };
-    lang.t(ja, en)
-}
-
-pub fn payment_status(lang: Lang, s: PaymentStatus) -> &'static str {
-    use PaymentStatus::*;
-    let (ja, en) = match s {
-        Pending => ("未処理", "pending"),
-        Authorized => ("与信済", "authorized"),
-        AwaitingPayment => ("入金待ち", "awaiting payment"),
-        Paid => ("入金済", "paid"),
-        Captured => ("売上確定", "captured"),
-        PartiallyRefunded => ("一部返金", "partially refunded"),
-        Refunded => ("返金済", "refunded"),
-        Voided => ("取消済", "voided"),
-        Declined => ("決済拒否", "declined"),
-        OnDelivery => ("代引", "on delivery"),
-    };
-    lang.t(ja, en)
 }
 
 pub fn shipment_status(lang: Lang, s: ShipmentStatus) -> &'static str {
@@ -206,12 +133,5 @@ mod tests {
         assert_eq!(time_slot(Lang::En, "1416"), "14:00–16:00 (1416)");
         assert_eq!(time_slot(Lang::En, "x"), "x");
         assert_eq!(postal("1000001"), "〒100-0001");
-    }
-
-    #[test]
-    fn every_hold_has_a_name() {
-        for c in HoldCode::ALL {
-            assert!(!hold(Lang::Ja, c).is_empty());
-        }
     }
 }

@@ -8,6 +8,7 @@ mod order_actions;
 mod order_detail;
 mod order_events;
 mod order_view;
+pub mod orders_list;
 pub mod session;
 mod shipment_actions;
 
@@ -18,6 +19,7 @@ pub fn router() -> Router<ConsoleState> {
     Router::new()
         .merge(session::router())
         .merge(home::router())
+        .merge(orders_list::router())
         .merge(order_detail::router())
         .merge(order_actions::router())
         .merge(shipment_actions::router())

@@ -1,7 +1,8 @@
 //! The order's events as the page shows them: the timeline and the payment ledger, with
 //! Japanese labels, who did it and the details of each.
 
-use super::labels::{self, jst, yen};
+use super::labels;
+use crate::format::{jst, yen};
 use crate::i18n::Lang;
 use juchu_domain::{Actor, Money};
 use juchu_store::EventRecord;

@@ -1,9 +1,10 @@
 //! What the order detail page shows, as text ready for the template: the order's parts with
 //! Japanese (or English) labels, the payment ledger and the timeline from its events.
 
-use super::labels::{self, jst, yen};
+use super::labels;
 use super::order_events::{EventRow, actor_text, event_row, is_money_event};
-use crate::i18n::Lang;
+use crate::format::{jst, yen};
+use crate::i18n::{self, Lang};
 use juchu_domain::returns::ReturnStatus;
 use juchu_domain::shipment::ShipmentStatus;
 use juchu_domain::{Address, Order};
@@ -313,9 +314,9 @@ impl OrderView {
                 .and_then(|d| d.time_slot.clone())
                 .unwrap_or_default(),
             ordered_at: jst(o.ordered_at),
-            status_label: labels::status(lang, o.status),
-            payment_method: labels::payment_method(lang, p.method).to_owned(),
-            payment_status: labels::payment_status(lang, p.status).to_owned(),
+            status_label: i18n::status_label(lang, o.status).to_owned(),
+            payment_method: i18n::payment_method_label(lang, p.method).to_owned(),
+            payment_status: i18n::payment_status_label(lang, p.status).to_owned(),
             authorized: yen(p.authorized_amount),
             captured: yen(p.captured_amount),
             refunded: yen(p.refunded_amount),
@@ -326,7 +327,7 @@ impl OrderView {
                 .iter()
                 .map(|h| HoldRow {
                     code: h.code.as_str().to_owned(),
-                    label: labels::hold(lang, h.code).to_owned(),
+                    label: i18n::hold_label(lang, h.code).to_owned(),
                     reason: h.reason.clone(),
                     placed_at: jst(h.placed_at),
                 })

@@ -7,3 +7,4 @@
 mod login;
 mod order_detail;
 mod order_shipping;
+mod orders_list;
