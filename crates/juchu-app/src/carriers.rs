@@ -367,7 +367,7 @@ fn start_of_day_jst(day: Date) -> jiff::Timestamp {
 }
 
 /// An error as one line for a row result.
-fn problem_text(e: &AppError) -> String {
+pub(crate) fn problem_text(e: &AppError) -> String {
     match e {
         AppError::Invalid(fields) => fields
             .iter()

@@ -26,6 +26,7 @@ mod returns;
 pub mod review;
 mod shipping;
 mod split;
+mod statement_rows;
 mod worker;
 pub mod zengin;
 /// Moved to juchu-formats so the sandbox bank can write statements without depending on the app.
@@ -51,6 +52,7 @@ pub use po_export::{PO_HEADER_COLUMNS, PO_LINE_COLUMNS, PoExportFormat, export_p
 pub use points::{CustomerPoints, PointsEntryView};
 pub use purchasing::{NewPurchaseOrder, PoLineRequest, PurchaseOrderQuery};
 pub use shipping::{InstructedBatch, InstructionResult, SkippedOrder};
+pub use statement_rows::{StatementOutcome, StatementRow};
 pub use worker::{Worker, WorkerOptions, WorkerStats};
 
 use juchu_domain::policy::Policies;

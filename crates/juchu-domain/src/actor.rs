@@ -46,6 +46,25 @@ impl FromStr for Role {
     }
 }
 
+/// Who may do what (API.md "Conventions"): a key or console user may do only what its role needs
+/// (admin always may). The API (`juchu-http`) and the console check the same sets.
+pub mod roles {
+    use super::Role::{self, *};
+    pub const READ: &[Role] = &[Operator, Warehouse, Storefront, Accounting];
+    pub const MASTER_WRITE: &[Role] = &[Operator];
+    pub const STOCK_WRITE: &[Role] = &[Operator, Warehouse];
+    pub const ORDER_CREATE: &[Role] = &[Operator, Storefront];
+    pub const ORDER_CANCEL: &[Role] = &[Operator, Storefront];
+    pub const ORDER_REVIEW: &[Role] = &[Operator];
+    pub const PAYMENT_CONFIRM: &[Role] = &[Operator, Accounting];
+    pub const SHIPPING: &[Role] = &[Operator, Warehouse];
+    /// Announcing a return: the shop, the customer's storefront, or the warehouse that got it.
+    pub const RETURN_REQUEST: &[Role] = &[Operator, Storefront, Warehouse];
+    pub const ACCOUNTING: &[Role] = &[Operator, Accounting];
+    pub const ADMIN: &[Role] = &[];
+    pub const MONITOR: &[Role] = &[Operator];
+}
+
 /// The author of an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]

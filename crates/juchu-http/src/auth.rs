@@ -37,23 +37,8 @@ impl Auth {
     }
 }
 
-/// Who may do what (API.md "Conventions"): a key may do only what its role needs.
-pub mod roles {
-    use juchu_domain::Role::{self, *};
-    pub const READ: &[Role] = &[Operator, Warehouse, Storefront, Accounting];
-    pub const MASTER_WRITE: &[Role] = &[Operator];
-    pub const STOCK_WRITE: &[Role] = &[Operator, Warehouse];
-    pub const ORDER_CREATE: &[Role] = &[Operator, Storefront];
-    pub const ORDER_CANCEL: &[Role] = &[Operator, Storefront];
-    pub const ORDER_REVIEW: &[Role] = &[Operator];
-    pub const PAYMENT_CONFIRM: &[Role] = &[Operator, Accounting];
-    pub const SHIPPING: &[Role] = &[Operator, Warehouse];
-    /// Announcing a return: the shop, the customer's storefront, or the warehouse that got it.
-    pub const RETURN_REQUEST: &[Role] = &[Operator, Storefront, Warehouse];
-    pub const ACCOUNTING: &[Role] = &[Operator, Accounting];
-    pub const ADMIN: &[Role] = &[];
-    pub const MONITOR: &[Role] = &[Operator];
-}
+/// Who may do what: the role sets live in the domain, shared with the console's users.
+pub use juchu_domain::actor::roles;
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;

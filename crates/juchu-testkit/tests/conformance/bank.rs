@@ -27,13 +27,13 @@ on_both_backends!(
 
 const SECRET: &str = "test-webhook-secret";
 
-struct Bank {
-    t: TestApp,
-    op: String,
+pub(crate) struct Bank {
+    pub t: TestApp,
+    pub op: String,
     clock: Arc<FakeClock>,
 }
 
-async fn bank(b: Backend) -> Bank {
+pub(crate) async fn bank(b: Backend) -> Bank {
     let mut p = Policies::default();
     p.bank.webhook_secret = Some(SECRET.into());
     p.bank.virtual_account_cooloff_days = 30;
@@ -47,7 +47,7 @@ async fn bank(b: Backend) -> Bank {
 }
 
 /// A bank-transfer order of `n` × ¥1,080 (total n × 1080), once it awaits payment.
-async fn order(s: &Bank, ext: &str, n: i64) -> Value {
+pub(crate) async fn order(s: &Bank, ext: &str, n: i64) -> Value {
     let r =
         s.t.api
             .post(
@@ -65,7 +65,7 @@ fn account(o: &Value) -> String {
     o["payment"]["virtual_account"].as_str().unwrap().to_owned()
 }
 
-fn number(o: &Value) -> i64 {
+pub(crate) fn number(o: &Value) -> i64 {
     account(o).rsplit('-').next().unwrap().parse().unwrap()
 }
 
@@ -110,7 +110,7 @@ async fn deposit(s: &Bank, event: &str, acc: &str, amount: i64) -> Value {
     r.body
 }
 
-async fn get(s: &Bank, id: &str) -> Value {
+pub(crate) async fn get(s: &Bank, id: &str) -> Value {
     s.t.api.order(&s.op, id).await
 }
 
@@ -232,7 +232,7 @@ async fn unmatched_deposits_are_listed(b: Backend) {
     s.t.stop().await;
 }
 
-fn statement(
+pub(crate) fn statement(
     layout: Layout,
     number: i64,
     deps: &[(i64, i64, &str)],
