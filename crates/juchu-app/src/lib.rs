@@ -27,6 +27,7 @@ pub mod review;
 mod shipping;
 mod split;
 mod statement_rows;
+mod users;
 mod worker;
 pub mod zengin;
 /// Moved to juchu-formats so the sandbox bank can write statements without depending on the app.
@@ -53,6 +54,7 @@ pub use points::{CustomerPoints, PointsEntryView};
 pub use purchasing::{NewPurchaseOrder, PoLineRequest, PurchaseOrderQuery};
 pub use shipping::{InstructedBatch, InstructionResult, SkippedOrder};
 pub use statement_rows::{StatementOutcome, StatementRow};
+pub use users::{LiveSession, MIN_PASSWORD_CHARS, NewSession, UserView};
 pub use worker::{Worker, WorkerOptions, WorkerStats};
 
 use juchu_domain::policy::Policies;

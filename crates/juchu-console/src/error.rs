@@ -17,6 +17,8 @@ pub enum ConsoleError {
     Csrf,
     NotFound(String),
     BadRequest(String),
+    /// A bug on our side (e.g. a template that failed to render); logged, shown as 500.
+    Internal(String),
     App(AppError),
 }
 
@@ -64,6 +66,14 @@ impl IntoResponse for ConsoleError {
                 "入力エラー / Invalid input",
                 what,
             ),
+            ConsoleError::Internal(what) => {
+                tracing::error!(error = %what, "console page failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "エラー / Error",
+                    "内部エラーが発生しました。/ Something went wrong on our side.".to_owned(),
+                )
+            }
             ConsoleError::App(e) => app_error(e),
         };
         let page = ErrorPage {

@@ -14,6 +14,7 @@ mod points;
 mod purchasing;
 mod review;
 mod store;
+mod users;
 
 use juchu_store::StoreError;
 use sqlx::sqlite::{

@@ -10,6 +10,7 @@ mod points;
 mod purchasing;
 mod records;
 mod review;
+mod users;
 
 pub use accounting::{AccountingStore, MonthClose};
 pub use bank::{AccountPool, BankStore, DepositRecord};
@@ -19,6 +20,7 @@ pub use points::PointsStore;
 pub use purchasing::*;
 pub use records::*;
 pub use review::{BlacklistRecord, ReviewStore};
+pub use users::{SessionRecord, UserRecord, UserStore};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -28,7 +30,15 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 #[async_trait]
 pub trait Store:
-    CarrierStore + BankStore + ReviewStore + PointsStore + AccountingStore + Send + Sync + 'static
+    CarrierStore
+    + BankStore
+    + ReviewStore
+    + PointsStore
+    + AccountingStore
+    + UserStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Applies the migrations of this backend.
     async fn migrate(&self) -> Result<()>;

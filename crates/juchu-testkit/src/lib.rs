@@ -7,11 +7,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
 mod client;
+pub mod console_http;
 mod db;
 pub mod smtp_sink;
 
+pub use browser::Browser;
 pub use client::{Api, Resp, order_body};
+pub use console_http::ConsoleHttp;
 pub use db::{Backend, TestDb};
 pub use smtp_sink::{Received, SmtpSink};
 
@@ -162,6 +166,29 @@ impl TestApp {
 
     pub fn url(&self) -> String {
         self.api.base.clone()
+    }
+
+    /// A new console user of `role`; returns its e-mail and password.
+    pub async fn console_user(&self, role: juchu_domain::Role) -> (String, String) {
+        let email = format!(
+            "{}-{}@example.jp",
+            role.as_str(),
+            &uuid::Uuid::now_v7().simple().to_string()[20..]
+        );
+        let password = format!("pw-{}", uuid::Uuid::now_v7().simple());
+        self.app()
+            .create_user(&email, &password, role)
+            .await
+            .expect("create console user");
+        (email, password)
+    }
+
+    /// A headless Chromium (its own chromedriver) signed in as a new console user of `role`.
+    pub async fn browser_as(&self, role: juchu_domain::Role) -> Browser {
+        let (email, password) = self.console_user(role).await;
+        let b = Browser::start(&self.url()).await;
+        b.login(&email, &password).await;
+        b
     }
 
     /// Stops the server and drops the database.

@@ -39,6 +39,8 @@ pub fn without_carriers(p: &Path) -> anyhow::Result<Serialized<figment::value::D
     // `[shop]` and `[mail]` belong to `config::load_mail`.
     dict.remove("shop");
     dict.remove("mail");
+    // `[console]` belongs to `config::load_console`.
+    dict.remove("console");
     Ok(Serialized::defaults(dict))
 }
 

@@ -72,3 +72,13 @@ pub fn load_providers(
         .with_context(|| "reading [providers] from the config file")?;
     Ok(Some(cfg))
 }
+
+/// `[console]` from the config file (cookies, sessions, login rate limit); defaults for the rest.
+pub fn load_console(path: Option<&Path>) -> anyhow::Result<juchu_console::ConsoleConfig> {
+    let mut fig = Figment::from(Serialized::defaults(juchu_console::ConsoleConfig::default()));
+    if let Some(p) = path {
+        fig = fig.merge(Figment::from(Toml::file(p)).focus("console"));
+    }
+    fig.extract()
+        .with_context(|| "reading [console] from the config file")
+}

@@ -60,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         command: ApiKeyCommand,
     },
+    /// Manage console users (the operator console at `/`).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Check the stock and order invariants (DOMAIN.md §4) against the database.
     Check {
         #[command(flatten)]
@@ -161,6 +166,97 @@ enum ApiKeyCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a console user who signs in with this e-mail address and password.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// At least 12 characters. Prefer the environment variable: a command line is visible to
+        /// other users of the machine and stays in the shell's history.
+        #[arg(long, env = "JUCHU_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// admin, operator, warehouse, storefront or accounting.
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Set a user's password; their sessions end.
+    Password {
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "JUCHU_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List the console users.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+async fn user_command(command: UserCommand) -> anyhow::Result<()> {
+    let problem = |e: juchu_app::AppError| match e {
+        juchu_app::AppError::Invalid(fields) => anyhow::anyhow!(
+            "{}",
+            fields
+                .iter()
+                .map(|f| format!("--{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        e => anyhow::anyhow!("{e}"),
+    };
+    match command {
+        UserCommand::Create {
+            email,
+            password,
+            role,
+            db,
+        } => {
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let app = open_app(&db).await?;
+            let u = app
+                .create_user(&email, &password, role)
+                .await
+                .map_err(problem)?;
+            println!(
+                "created user {} ({}, role {})",
+                u.id,
+                u.email,
+                u.role.as_str()
+            );
+        }
+        UserCommand::Password {
+            email,
+            password,
+            db,
+        } => {
+            let app = open_app(&db).await?;
+            app.set_user_password(&email, &password)
+                .await
+                .map_err(problem)?;
+            println!("password of {email} changed; their sessions ended");
+        }
+        UserCommand::List { db } => {
+            let app = open_app(&db).await?;
+            for u in app.list_users().await.map_err(problem)? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    u.id,
+                    u.email,
+                    u.role.as_str(),
+                    u.created_at
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn open_app(db: &DbArgs) -> anyhow::Result<App> {
     let policies = juchu::config::load_policies(db.config.as_deref())?;
     let store = juchu::open_store(&db.database)
@@ -217,7 +313,8 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let app = open_app(&db).await?;
             admin_token(&app).await?;
-            let handle = server::start(app, &listen, !no_worker).await?;
+            let console = juchu::config::load_console(db.config.as_deref())?;
+            let handle = server::start_with(app, &listen, !no_worker, console).await?;
             println!("juchu listening on {}", handle.url());
             server::shutdown_signal().await;
             handle.stop().await;
@@ -259,6 +356,7 @@ async fn main() -> anyhow::Result<()> {
             );
             println!("{}", key.secret);
         }
+        Command::User { command } => user_command(command).await?,
         Command::Check { db } => {
             let app = open_app(&db).await?;
             let problems = app.store.check_invariants().await?;

@@ -37,8 +37,18 @@ impl ServerHandle {
 }
 
 /// Binds `listen` (port 0 picks a free port) and starts serving `app`; with `worker`, also runs the
-/// background worker in this process.
+/// background worker in this process. The console has its default `[console]` settings.
 pub async fn start(app: App, listen: &str, worker: bool) -> anyhow::Result<ServerHandle> {
+    start_with(app, listen, worker, juchu_console::ConsoleConfig::default()).await
+}
+
+/// `start` with the console's `[console]` settings.
+pub async fn start_with(
+    app: App,
+    listen: &str,
+    worker: bool,
+    console: juchu_console::ConsoleConfig,
+) -> anyhow::Result<ServerHandle> {
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
@@ -50,13 +60,16 @@ pub async fn start(app: App, listen: &str, worker: bool) -> anyhow::Result<Serve
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     // The API (with its problem+json layers) and the console (HTML) side by side.
-    let router = juchu_http::router(app.clone()).merge(juchu_console::router(app.clone()));
+    let router =
+        juchu_http::router(app.clone()).merge(juchu_console::router_with(app.clone(), console));
     let mut rx = stop_rx.clone();
     tasks.push(tokio::spawn(async move {
         let shutdown = async move {
             let _ = rx.wait_for(|s| *s).await;
         };
-        if let Err(e) = axum::serve(listener, router)
+        // The peer address feeds the console's login rate limit.
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await
         {

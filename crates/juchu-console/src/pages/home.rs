@@ -24,6 +24,6 @@ async fn home(State(s): State<ConsoleState>, page: Page) -> Result<Html<String>,
     let counts = s.app.order_counts().await?;
     let html = Home { page, counts }
         .render()
-        .map_err(|e| ConsoleError::BadRequest(e.to_string()))?;
+        .map_err(|e| ConsoleError::Internal(e.to_string()))?;
     Ok(Html(html))
 }
