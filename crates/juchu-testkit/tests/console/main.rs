@@ -4,4 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bulk;
+mod bulk_refused;
 mod login;
+mod master;
