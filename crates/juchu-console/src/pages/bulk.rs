@@ -4,10 +4,10 @@
 //! API (`instruct_shipping`, `export_shipping`).
 
 use crate::ctx::{ConsoleState, CsrfForm, Flash, Page};
-use crate::render;
 use crate::error::ConsoleError;
 use crate::pages::bulk_upload::{self, TRACKING_FORMATS, UPLOAD_LIMIT_MIB};
-use crate::pages::view::{jst};
+use crate::pages::view::jst;
+use crate::render;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -150,7 +150,11 @@ async fn instruct(
     CsrfForm(f): CsrfForm<InstructForm>,
 ) -> Result<Response, ConsoleError> {
     page.require(roles::SHIPPING)?;
-    let warehouse = f.warehouse.as_deref().map(str::trim).filter(|w| !w.is_empty());
+    let warehouse = f
+        .warehouse
+        .as_deref()
+        .map(str::trim)
+        .filter(|w| !w.is_empty());
     let all = f.all.is_some();
     if !all && f.order.is_empty() {
         return Ok(s.redirect_flash(
@@ -236,7 +240,13 @@ async fn order_result(
         .map(|x| x.order_number);
     let number = match number {
         Some(n) => Some(n),
-        None => s.app.store.get_order(id).await.map_err(juchu_app::AppError::from)?.map(|o| o.number),
+        None => s
+            .app
+            .store
+            .get_order(id)
+            .await
+            .map_err(juchu_app::AppError::from)?
+            .map(|o| o.number),
     };
     let label = number.map_or_else(|| id.to_string(), |n| format!("#{n}"));
     let order_id = Some(id.to_string());
@@ -245,7 +255,11 @@ async fn order_result(
             order_id,
             label,
             ok: true,
-            detail: format!("{} {}", page.t("出荷指示済:", "instructed:"), into.join(", ")),
+            detail: format!(
+                "{} {}",
+                page.t("出荷指示済:", "instructed:"),
+                into.join(", ")
+            ),
         });
     }
     let reason = r
@@ -253,7 +267,10 @@ async fn order_result(
         .iter()
         .find(|k| k.order_id == id.to_string())
         .map(|k| k.reason.clone())
-        .unwrap_or_else(|| page.t("出荷指示できませんでした", "not instructed").to_owned());
+        .unwrap_or_else(|| {
+            page.t("出荷指示できませんでした", "not instructed")
+                .to_owned()
+        });
     Ok(OrderResult {
         order_id,
         label,
@@ -367,7 +384,13 @@ async fn export(
 /// A warehouse code as part of a file name: letters, digits, `-` and `_` only.
 fn safe(code: &str) -> String {
     code.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 

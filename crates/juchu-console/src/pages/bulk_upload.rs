@@ -7,9 +7,9 @@
 //! is the answer to the POST itself rather than a redirect: it cannot be rebuilt afterwards.
 
 use crate::ctx::{ConsoleState, Page};
-use crate::render;
 use crate::error::ConsoleError;
 use crate::pages::view::{code_of, refusal, yen};
+use crate::render;
 use askama::Template;
 use axum::Router;
 use axum::extract::multipart::MultipartError;
@@ -33,7 +33,10 @@ pub const TRACKING_FORMATS: [(&str, &str); 4] = [
     ("yamato-b2", "B2 発行済データ (ヤマト)"),
     ("sagawa-ehiden", "e飛伝 再出力 (佐川)"),
     ("japanpost-history", "ゆうプリR 発送履歴 (日本郵便)"),
-    ("csv", "CSV: shipment_id,carrier,tracking_number[,shipped_at]"),
+    (
+        "csv",
+        "CSV: shipment_id,carrier,tracking_number[,shipped_at]",
+    ),
 ];
 
 pub fn router() -> Router<ConsoleState> {
@@ -102,7 +105,10 @@ fn unreadable(page: &Page, e: MultipartError) -> ConsoleError {
     } else {
         ConsoleError::BadRequest(format!(
             "{}: {}",
-            page.t("アップロードを読めませんでした", "The upload could not be read"),
+            page.t(
+                "アップロードを読めませんでした",
+                "The upload could not be read"
+            ),
             e.body_text()
         ))
     }
@@ -231,8 +237,7 @@ async fn bank(
 ) -> Result<Response, ConsoleError> {
     page.require(roles::PAYMENT_CONFIRM)?;
     let up = read_upload(&page, mp).await?;
-    let (status, error, rows) = match s.app.import_statement_rows(&up.file, &mut |_, _| {}).await
-    {
+    let (status, error, rows) = match s.app.import_statement_rows(&up.file, &mut |_, _| {}).await {
         Ok(rows) => (StatusCode::OK, None, rows),
         Err(e @ (AppError::Store(_) | AppError::Busy)) => return Err(e.into()),
         Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, Some(refusal(&e)), vec![]),
@@ -267,9 +272,11 @@ async fn bank(
                     .to_owned(),
                     None,
                 ),
-                StatementOutcome::Duplicate => {
-                    ("same", page.t("取込済み", "already applied").to_owned(), None)
-                }
+                StatementOutcome::Duplicate => (
+                    "same",
+                    page.t("取込済み", "already applied").to_owned(),
+                    None,
+                ),
                 StatementOutcome::Refused(why) => (
                     "error",
                     format!("{}: {why}", page.t("エラー", "error")),

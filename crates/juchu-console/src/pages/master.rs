@@ -4,8 +4,8 @@
 
 use crate::ctx::{ConsoleState, Page};
 use crate::error::ConsoleError;
-use crate::render;
 use crate::pages::{master_purchasing, master_review, master_skus, master_stock};
+use crate::render;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -57,10 +57,7 @@ pub struct PolicyRow {
     pub description: String,
 }
 
-async fn policies(
-    State(s): State<ConsoleState>,
-    page: Page,
-) -> Result<Html<String>, ConsoleError> {
+async fn policies(State(s): State<ConsoleState>, page: Page) -> Result<Html<String>, ConsoleError> {
     page.require(roles::READ)?;
     let rows = policy_rows(&s.app.policies);
     render(&PoliciesPage { page, rows })

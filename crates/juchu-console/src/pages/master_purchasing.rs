@@ -5,9 +5,9 @@
 //! receipts) — through the same App use cases as the API.
 
 use crate::ctx::{ConsoleState, CsrfForm, Page};
-use crate::render;
 use crate::error::{ConsoleError, urlencode};
 use crate::pages::view::{after_post, jst};
+use crate::render;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -215,7 +215,11 @@ struct CreateForm {
 
 fn parse_lines(text: &str) -> Result<Vec<PoLineRequest>, AppError> {
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let mut parts = line.split(|c: char| c.is_whitespace() || c == ',');
         let sku = parts.next().unwrap_or_default().trim();
         let qty = parts.find(|p| !p.is_empty()).unwrap_or_default();
@@ -253,7 +257,9 @@ async fn create(
         Ok(po) => after_post(
             &s,
             &format!("/master/purchase-orders/{}", po.id),
-            Ok(page.t("発注を作成しました。", "Purchase order created.").to_owned()),
+            Ok(page
+                .t("発注を作成しました。", "Purchase order created.")
+                .to_owned()),
         ),
         Err(e) => after_post(&s, "/master/purchase-orders", Err(e)),
     }
@@ -273,7 +279,11 @@ async fn send(
     let id = po_id(&id)?;
     let r = s.app.send_purchase_order(id, &page.actor()).await;
     let msg = page.t("発注を送信しました。", "Purchase order sent.");
-    after_post(&s, &format!("/master/purchase-orders/{id}"), r.map(|_| msg.to_owned()))
+    after_post(
+        &s,
+        &format!("/master/purchase-orders/{id}"),
+        r.map(|_| msg.to_owned()),
+    )
 }
 
 /// Goods arrived: `sku` and `quantity` repeated, one pair per line of the purchase order (blank
@@ -303,8 +313,12 @@ async fn receive(
                 lines.push((sku.clone(), n));
             }
         }
-        s.app.receive_purchase_order(id, &lines, &page.actor()).await?;
-        Ok(page.t("入荷を記録しました。", "Receipt recorded.").to_owned())
+        s.app
+            .receive_purchase_order(id, &lines, &page.actor())
+            .await?;
+        Ok(page
+            .t("入荷を記録しました。", "Receipt recorded.")
+            .to_owned())
     }
     .await;
     after_post(&s, &format!("/master/purchase-orders/{id}"), r)
@@ -324,7 +338,14 @@ async fn cancel(
 ) -> Result<Response, ConsoleError> {
     page.require(roles::MASTER_WRITE)?;
     let id = po_id(&id)?;
-    let r = s.app.cancel_purchase_order(id, &f.reason, &page.actor()).await;
+    let r = s
+        .app
+        .cancel_purchase_order(id, &f.reason, &page.actor())
+        .await;
     let msg = page.t("発注を取り消しました。", "Purchase order cancelled.");
-    after_post(&s, &format!("/master/purchase-orders/{id}"), r.map(|_| msg.to_owned()))
+    after_post(
+        &s,
+        &format!("/master/purchase-orders/{id}"),
+        r.map(|_| msg.to_owned()),
+    )
 }

@@ -3,9 +3,9 @@
 //! `/api/v1/blacklist` and `PUT /api/v1/review/rules`.
 
 use crate::ctx::{ConsoleState, CsrfForm, Page};
-use crate::render;
 use crate::error::ConsoleError;
 use crate::pages::view::{after_post, jst, number};
+use crate::render;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -119,7 +119,10 @@ async fn remove(
 ) -> Result<Response, ConsoleError> {
     page.require(roles::ORDER_REVIEW)?;
     let r = s.app.delete_blacklist(&id).await;
-    let msg = page.t("ブラックリストから削除しました。", "Removed from the blacklist.");
+    let msg = page.t(
+        "ブラックリストから削除しました。",
+        "Removed from the blacklist.",
+    );
     after_post(&s, "/master/blacklist", r.map(|()| msg.to_owned()))
 }
 
@@ -203,7 +206,10 @@ fn parse_surcharges(text: &str) -> Result<BTreeMap<String, i64>, AppError> {
     let mut out = BTreeMap::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let (area, amount) = line.split_once('=').ok_or_else(|| {
-            AppError::invalid("surcharges", format!("`{line}`: 「地域=金額」/ write `area=yen`"))
+            AppError::invalid(
+                "surcharges",
+                format!("`{line}`: 「地域=金額」/ write `area=yen`"),
+            )
         })?;
         let amount = number(&format!("surcharges[{}]", area.trim()), amount)?.unwrap_or(0);
         out.insert(area.trim().to_owned(), amount);
@@ -241,4 +247,3 @@ async fn save_rules(
     .await;
     after_post(&s, "/master/review", r)
 }
-

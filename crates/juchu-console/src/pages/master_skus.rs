@@ -2,15 +2,15 @@
 //! through `App::put_sku` like the API's `PUT /api/v1/skus/{sku}` (role: MASTER_WRITE).
 
 use crate::ctx::{ConsoleState, CsrfForm, Page};
-use crate::render;
 use crate::error::{ConsoleError, urlencode};
 use crate::pages::view::{after_post, number, text};
+use crate::render;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
 use axum::routing::get;
-use juchu_app::{AppError, App, NewSku};
+use juchu_app::{App, AppError, NewSku};
 use juchu_domain::TaxRate;
 use juchu_domain::actor::roles;
 use juchu_store::SkuRecord;
@@ -173,7 +173,10 @@ async fn create(
             ));
         }
         s.app.put_sku(&code, f.to_new()?).await?;
-        Ok(format!("{} {code}", page.t("SKUを登録しました:", "SKU created:")))
+        Ok(format!(
+            "{} {code}",
+            page.t("SKUを登録しました:", "SKU created:")
+        ))
     }
     .await;
     let back = format!("/master/skus?q={}", urlencode(&code));
@@ -192,7 +195,10 @@ async fn update(
             return Err(AppError::NotFound(format!("SKU {code}")));
         }
         s.app.put_sku(&code, f.to_new()?).await?;
-        Ok(format!("{} {code}", page.t("SKUを更新しました:", "SKU saved:")))
+        Ok(format!(
+            "{} {code}",
+            page.t("SKUを更新しました:", "SKU saved:")
+        ))
     }
     .await;
     let back = match &result {

@@ -4,9 +4,9 @@
 //! (`App::adjust_stock`, role STOCK_WRITE) — the same use cases as the API's.
 
 use crate::ctx::{ConsoleState, CsrfForm, Page};
-use crate::render;
 use crate::error::{ConsoleError, urlencode};
 use crate::pages::view::{after_post, jst, number};
+use crate::render;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -114,7 +114,12 @@ async fn stock(
     let warehouses = s.app.list_warehouses().await?;
     let can_adjust = page.require(roles::STOCK_WRITE).is_ok();
     let skus = if can_adjust {
-        s.app.list_skus().await?.into_iter().map(|k| k.code).collect()
+        s.app
+            .list_skus()
+            .await?
+            .into_iter()
+            .map(|k| k.code)
+            .collect()
     } else {
         vec![]
     };

@@ -47,7 +47,10 @@ pub fn number<T: std::str::FromStr>(field: &str, text: &str) -> Result<Option<T>
         return Ok(None);
     }
     t.parse().map(Some).map_err(|_| {
-        AppError::invalid(field, format!("`{t}` は数値ではありません / is not a number"))
+        AppError::invalid(
+            field,
+            format!("`{t}` は数値ではありません / is not a number"),
+        )
     })
 }
 

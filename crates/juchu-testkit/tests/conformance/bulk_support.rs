@@ -77,12 +77,11 @@ async fn statement_rows_say_what_became_of_each_deposit(b: Backend) {
     ]
     .concat();
     let mut seen = Vec::new();
-    let rows = s
-        .t
-        .app()
-        .import_statement_rows(&file, &mut |done, total| seen.push((done, total)))
-        .await
-        .unwrap();
+    let rows =
+        s.t.app()
+            .import_statement_rows(&file, &mut |done, total| seen.push((done, total)))
+            .await
+            .unwrap();
     let got: Vec<(usize, i64, StatementOutcome)> = rows
         .iter()
         .map(|r| (r.deposit.record, r.deposit.amount, r.outcome.clone()))
@@ -106,21 +105,17 @@ async fn statement_rows_say_what_became_of_each_deposit(b: Backend) {
     assert_eq!(bank::get(&s, id).await["payment"]["status"], "paid");
 
     // The same file again: every row says it was applied before, nothing counts twice.
-    let again = s
-        .t
-        .app()
-        .import_statement_rows(&file, &mut |_, _| {})
-        .await
-        .unwrap();
+    let again =
+        s.t.app()
+            .import_statement_rows(&file, &mut |_, _| {})
+            .await
+            .unwrap();
     let outcomes: Vec<StatementOutcome> = again.into_iter().map(|r| r.outcome).collect();
     assert_eq!(
         outcomes,
         [StatementOutcome::Duplicate, StatementOutcome::Duplicate]
     );
-    assert_eq!(
-        bank::get(&s, id).await["payment"]["captured_amount"],
-        2160
-    );
+    assert_eq!(bank::get(&s, id).await["payment"]["captured_amount"], 2160);
 
     // A good deposit followed by a record that fits no layout: the file is refused whole.
     let other = bank::order(&s, "SR-2", 1).await;
@@ -132,11 +127,7 @@ async fn statement_rows_say_what_became_of_each_deposit(b: Backend) {
         true,
     );
     bad.extend(format!("7{}\r\n", " ".repeat(199)).into_bytes());
-    let refused = s
-        .t
-        .app()
-        .import_statement_rows(&bad, &mut |_, _| {})
-        .await;
+    let refused = s.t.app().import_statement_rows(&bad, &mut |_, _| {}).await;
     match refused {
         Err(AppError::Invalid(fields)) => {
             assert!(fields[0].message.contains("record 5"), "{fields:?}")

@@ -183,7 +183,14 @@ async fn instruct_a_selection_download_b2_import_tracking_see_them_shipped() {
         .map(|r| format!("\"{}\"\r\n", r.join("\",\"")))
         .collect();
     let issued = juchu_formats::encode_cp932(&text).unwrap();
-    upload(&b, "/bulk/tracking", Some("yamato-b2"), "issued.csv", &issued).await;
+    upload(
+        &b,
+        "/bulk/tracking",
+        Some("yamato-b2"),
+        "issued.csv",
+        &issued,
+    )
+    .await;
     let summary = b.text("#import-summary").await;
     assert!(
         summary.contains("出荷済: 2") && summary.contains("エラー: 0"),
@@ -213,7 +220,14 @@ async fn instruct_a_selection_download_b2_import_tracking_see_them_shipped() {
     assert!(batch.contains(&tracking(44441375870)), "{batch}");
 
     // The same file again changes nothing: every row says it was applied already.
-    upload(&b, "/bulk/tracking", Some("yamato-b2"), "issued.csv", &issued).await;
+    upload(
+        &b,
+        "/bulk/tracking",
+        Some("yamato-b2"),
+        "issued.csv",
+        &issued,
+    )
+    .await;
     let summary = b.text("#import-summary").await;
     assert!(
         summary.contains("出荷済: 0") && summary.contains("取込済み: 2"),
@@ -221,5 +235,86 @@ async fn instruct_a_selection_download_b2_import_tracking_see_them_shipped() {
     );
     b.quit().await;
     s.t.api.invariants_ok(&s.t.admin).await;
+    s.t.stop().await;
+}
+
+/// Accounting uploads a Zengin statement: the deposit for the order's virtual account is applied
+/// (the order is paid), the stranger's is kept for operators; the same file again counts nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bank_statement_upload_shows_each_deposit() {
+    use juchu_app::zengin_write::{self, Layout};
+    let s = shop().await;
+    let body = order_body("BT-1", &[("TEA", 2, 1080)], "bank_transfer");
+    let r = s.t.api.post("/api/v1/orders", &s.storefront, &body).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let o = s.t.api.wait_status(&s.operator, &id, "allocated").await;
+    let account: i64 = o["payment"]["virtual_account"]
+        .as_str()
+        .unwrap()
+        .rsplit('-')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let file = |number: i64, inquiry: i64, amount: i64, payer: &str| {
+        let acc = zengin_write::Account {
+            bank: "0310".into(),
+            bank_name: "GMOｱｵｿﾞﾗ".into(),
+            branch: "101".into(),
+            branch_name: "ﾎｳｼﾞﾝ".into(),
+            number,
+            holder: "ｶ)ｼﾞﾕﾁﾕｳ".into(),
+        };
+        let dep = zengin_write::Deposit {
+            inquiry,
+            date: jiff::civil::date(2025, 4, 1),
+            amount,
+            payer: payer.into(),
+        };
+        zengin_write::write(
+            Layout::Statement03,
+            &acc,
+            &[dep],
+            jiff::civil::date(2025, 4, 2),
+            true,
+            true,
+        )
+        .unwrap()
+    };
+    let statement = [
+        file(account, 1, 2160, "ﾔﾏﾀﾞ ﾀﾛｳ"),
+        file(1_099_998, 7, 999, "ｽｽﾞｷ ﾊﾅｺ"),
+    ]
+    .concat();
+    let b = s.t.browser_as(Role::Accounting).await;
+    upload(&b, "/bulk/bank", None, "statement.txt", &statement).await;
+    let summary = b.text("#import-summary").await;
+    assert!(
+        summary.contains("入金記録: 1") && summary.contains("該当受注なし: 1"),
+        "{summary}"
+    );
+    let rows = b.text("#import-rows tbody").await;
+    assert!(
+        rows.contains("¥2,160") && rows.contains("paid") && rows.contains("ｽｽﾞｷ ﾊﾅｺ"),
+        "{rows}"
+    );
+    assert!(
+        !b.all(&format!("#import-rows a[href='/orders/{id}']"))
+            .await
+            .is_empty()
+    );
+    let o = s.t.api.order(&s.operator, &id).await;
+    assert_eq!(o["payment"]["status"], "paid");
+
+    upload(&b, "/bulk/bank", None, "statement.txt", &statement).await;
+    let summary = b.text("#import-summary").await;
+    assert!(
+        summary.contains("入金記録: 0") && summary.contains("取込済み: 2"),
+        "{summary}"
+    );
+    let o = s.t.api.order(&s.operator, &id).await;
+    assert_eq!(o["payment"]["captured_amount"], 2160);
+    b.quit().await;
     s.t.stop().await;
 }

@@ -39,7 +39,14 @@ async fn malformed_uploads_show_row_errors_and_change_nothing() {
     assert_eq!(o["status"], "shipping_instructed", "nothing shipped");
 
     // Not text at all: refused whole.
-    upload(&b, "/bulk/tracking", Some("yamato-b2"), "b2.csv", &[0x82, 0xFF, 0xFF, b'\n']).await;
+    upload(
+        &b,
+        "/bulk/tracking",
+        Some("yamato-b2"),
+        "b2.csv",
+        &[0x82, 0xFF, 0xFF, b'\n'],
+    )
+    .await;
     let err = b.text("#import-error").await;
     assert!(
         err.contains("何も変更していません") && err.contains("neither UTF-8 nor Shift_JIS"),
@@ -66,7 +73,14 @@ async fn bank_statement_that_fits_no_layout(s: &Shop) {
         b.all("form[action='/bulk/tracking']").await.is_empty(),
         "accounting does not ship"
     );
-    upload(&b, "/bulk/bank", None, "statement.txt", "hello, bank\n".as_bytes()).await;
+    upload(
+        &b,
+        "/bulk/bank",
+        None,
+        "statement.txt",
+        "hello, bank\n".as_bytes(),
+    )
+    .await;
     let err = b.text("#import-error").await;
     assert!(err.contains("record 1"), "{err}");
     b.quit().await;

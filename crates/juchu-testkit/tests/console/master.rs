@@ -29,7 +29,12 @@ async fn create_a_sku_adjust_its_stock_and_see_it_listed() {
         "{row}"
     );
     let skus = t.api.get("/api/v1/skus", &operator).await;
-    let sku = skus.body.as_array().unwrap().iter().find(|k| k["sku"] == "MATCHA-100");
+    let sku = skus
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["sku"] == "MATCHA-100");
     assert_eq!(sku.unwrap()["tax_rate"], 8);
     assert_eq!(sku.unwrap()["lead_time_days"], 5);
 
@@ -54,7 +59,10 @@ async fn create_a_sku_adjust_its_stock_and_see_it_listed() {
         .await;
     b.accept_confirm().await;
     let flash = b.text(".flash.ok").await;
-    assert!(flash.contains("MATCHA-100") && flash.contains("25"), "{flash}");
+    assert!(
+        flash.contains("MATCHA-100") && flash.contains("25"),
+        "{flash}"
+    );
     let cells: Vec<String> = {
         let mut out = Vec::new();
         for c in b.all("#stock tbody tr td").await {
@@ -63,7 +71,10 @@ async fn create_a_sku_adjust_its_stock_and_see_it_listed() {
         out
     };
     assert_eq!(cells, ["MATCHA-100", "TKY", "25", "0", "25"]);
-    assert_eq!(t.api.stock_level(&operator, "TKY", "MATCHA-100").await, (25, 0));
+    assert_eq!(
+        t.api.stock_level(&operator, "TKY", "MATCHA-100").await,
+        (25, 0)
+    );
     let moves = b.text("#movements").await;
     assert!(moves.contains("初回入荷"), "{moves}");
 
@@ -75,7 +86,10 @@ async fn create_a_sku_adjust_its_stock_and_see_it_listed() {
     b.accept_confirm().await;
     let flash = b.text(".flash.error").await;
     assert!(flash.contains("MATCHA-100"), "{flash}");
-    assert_eq!(t.api.stock_level(&operator, "TKY", "MATCHA-100").await, (25, 0));
+    assert_eq!(
+        t.api.stock_level(&operator, "TKY", "MATCHA-100").await,
+        (25, 0)
+    );
 
     // The policies in force, each with a description.
     b.goto("/master/policies").await;
