@@ -71,7 +71,7 @@ fn normalize_email(email: &str) -> Result<String, AppError> {
 
 fn check_password(password: &str) -> Result<(), AppError> {
     let n = password.chars().count();
-    if n < MIN_PASSWORD_CHARS || n > 1024 {
+    if !(MIN_PASSWORD_CHARS..=1024).contains(&n) {
         return Err(AppError::invalid(
             "password",
             format!("must be {MIN_PASSWORD_CHARS}–1024 characters"),
