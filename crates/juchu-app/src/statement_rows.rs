@@ -56,7 +56,7 @@ impl App {
                 },
                 // The database failing is not this row's fault: stop and say so.
                 Err(e @ (AppError::Store(_) | AppError::Busy)) => return Err(e),
-                Err(e) => StatementOutcome::Refused(crate::carriers::problem_text(&e)),
+                Err(e) => StatementOutcome::Refused(e.one_line()),
             };
             rows.push(StatementRow {
                 deposit: dep,

@@ -8,7 +8,7 @@
 
 use crate::ctx::{ConsoleState, Page};
 use crate::error::ConsoleError;
-use crate::pages::view::{code_of, refusal, yen};
+use crate::pages::view::{code_of, yen};
 use crate::render;
 use askama::Template;
 use axum::Router;
@@ -165,7 +165,7 @@ async fn tracking(
         Err(e @ (AppError::Store(_) | AppError::Busy)) => return Err(e.into()),
         Err(e) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some(refusal(&e)),
+            Some(e.one_line()),
             TrackingImport {
                 rows: vec![],
                 summary: Default::default(),
@@ -240,7 +240,7 @@ async fn bank(
     let (status, error, rows) = match s.app.import_statement_rows(&up.file, &mut |_, _| {}).await {
         Ok(rows) => (StatusCode::OK, None, rows),
         Err(e @ (AppError::Store(_) | AppError::Busy)) => return Err(e.into()),
-        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, Some(refusal(&e)), vec![]),
+        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, Some(e.one_line()), vec![]),
     };
     let count = |f: fn(&StatementOutcome) -> bool| rows.iter().filter(|r| f(&r.outcome)).count();
     let matched = count(|o| matches!(o, StatementOutcome::Matched { .. }));

@@ -59,18 +59,6 @@ pub fn text(v: &str) -> Option<String> {
     Some(v.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
-/// A refusal as one line for a flash message or a result row.
-pub fn refusal(e: &AppError) -> String {
-    match e {
-        AppError::Invalid(fields) => fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    }
-}
-
 /// After a form post: back to `to` with `ok` as the flash message, or with why it was refused.
 /// Failures that are not the form's fault (the database) show the error page instead.
 pub fn after_post(
@@ -81,7 +69,7 @@ pub fn after_post(
     match result {
         Ok(msg) => Ok(s.redirect_flash(to, Flash::ok(msg))),
         Err(e @ (AppError::Store(_) | AppError::Mail(_))) => Err(e.into()),
-        Err(e) => Ok(s.redirect_flash(to, Flash::error(refusal(&e)))),
+        Err(e) => Ok(s.redirect_flash(to, Flash::error(e.one_line()))),
     }
 }
 

@@ -4,8 +4,9 @@
 use hmac::{Hmac, Mac};
 use jiff::{SignedDuration, Timestamp};
 use juchu_app::FakeClock;
-use juchu_app::zengin_write::{self, Layout};
+use juchu_app::zengin_write::Layout;
 use juchu_domain::policy::Policies;
+use juchu_testkit::zengin_statement as statement;
 use juchu_testkit::{Backend, TestApp, on_both_backends, order_body};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -230,41 +231,6 @@ async fn unmatched_deposits_are_listed(b: Backend) {
     assert_eq!(items[0]["account"], "0310-101-1099999");
     assert_eq!(items[0]["amount"], 3000);
     s.t.stop().await;
-}
-
-pub(crate) fn statement(
-    layout: Layout,
-    number: i64,
-    deps: &[(i64, i64, &str)],
-    crlf: bool,
-    sjis: bool,
-) -> Vec<u8> {
-    let acc = zengin_write::Account {
-        bank: "0310".into(),
-        bank_name: "GMOｱｵｿﾞﾗ".into(),
-        branch: "101".into(),
-        branch_name: "ﾎｳｼﾞﾝ".into(),
-        number,
-        holder: "ｶ)ｼﾞﾕﾁﾕｳ".into(),
-    };
-    let deps: Vec<_> = deps
-        .iter()
-        .map(|&(inquiry, amount, payer)| zengin_write::Deposit {
-            inquiry,
-            date: jiff::civil::date(2025, 4, 1),
-            amount,
-            payer: payer.into(),
-        })
-        .collect();
-    zengin_write::write(
-        layout,
-        &acc,
-        &deps,
-        jiff::civil::date(2025, 4, 2),
-        crlf,
-        sjis,
-    )
-    .unwrap()
 }
 
 async fn import(s: &Bank, file: Vec<u8>) -> Value {

@@ -2,12 +2,12 @@
 //! shipping-instruction batches with their progress, and a bank statement imported deposit by
 //! deposit with each one's outcome (a file that does not fit the layout applies nothing).
 
-use crate::bank::{self, statement};
+use crate::bank;
 use crate::carriers::{instructed, shop, tracking};
 use juchu_app::zengin_write::Layout;
 use juchu_app::{AppError, StatementOutcome};
 use juchu_domain::payment::PaymentStatus;
-use juchu_testkit::{Backend, on_both_backends};
+use juchu_testkit::{Backend, on_both_backends, zengin_statement as statement};
 use serde_json::json;
 
 on_both_backends!(

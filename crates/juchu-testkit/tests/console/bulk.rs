@@ -3,7 +3,7 @@
 //! numbers, and see the orders shipped. Helpers here are shared with `bulk_refused`.
 
 use juchu_domain::Role;
-use juchu_testkit::{Backend, Browser, TestApp, order_body};
+use juchu_testkit::{Backend, Browser, TestApp, order_body, zengin_statement};
 use serde_json::json;
 use std::time::Duration;
 
@@ -88,6 +88,18 @@ pub async fn upload(b: &Browser, action: &str, format: Option<&str>, name: &str,
     // The file must stay until the browser has sent it: wait for the answer first.
     b.wait_for("#import-summary, #import-error, p.status").await;
     drop(dir);
+}
+
+/// Uploads like `upload` and returns the result page's summary line.
+pub async fn imported(
+    b: &Browser,
+    action: &str,
+    format: Option<&str>,
+    name: &str,
+    bytes: &[u8],
+) -> String {
+    upload(b, action, format, name, bytes).await;
+    b.text("#import-summary").await
 }
 
 /// The first finished download whose name starts with `prefix`.
@@ -183,7 +195,7 @@ async fn instruct_a_selection_download_b2_import_tracking_see_them_shipped() {
         .map(|r| format!("\"{}\"\r\n", r.join("\",\"")))
         .collect();
     let issued = juchu_formats::encode_cp932(&text).unwrap();
-    upload(
+    let summary = imported(
         &b,
         "/bulk/tracking",
         Some("yamato-b2"),
@@ -191,7 +203,6 @@ async fn instruct_a_selection_download_b2_import_tracking_see_them_shipped() {
         &issued,
     )
     .await;
-    let summary = b.text("#import-summary").await;
     assert!(
         summary.contains("出荷済: 2") && summary.contains("エラー: 0"),
         "{summary}"
@@ -220,7 +231,7 @@ async fn instruct_a_selection_download_b2_import_tracking_see_them_shipped() {
     assert!(batch.contains(&tracking(44441375870)), "{batch}");
 
     // The same file again changes nothing: every row says it was applied already.
-    upload(
+    let summary = imported(
         &b,
         "/bulk/tracking",
         Some("yamato-b2"),
@@ -228,7 +239,6 @@ async fn instruct_a_selection_download_b2_import_tracking_see_them_shipped() {
         &issued,
     )
     .await;
-    let summary = b.text("#import-summary").await;
     assert!(
         summary.contains("出荷済: 0") && summary.contains("取込済み: 2"),
         "{summary}"
@@ -242,7 +252,7 @@ async fn instruct_a_selection_download_b2_import_tracking_see_them_shipped() {
 /// (the order is paid), the stranger's is kept for operators; the same file again counts nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bank_statement_upload_shows_each_deposit() {
-    use juchu_app::zengin_write::{self, Layout};
+    use juchu_app::zengin_write::Layout;
     let s = shop().await;
     let body = order_body("BT-1", &[("TEA", 2, 1080)], "bank_transfer");
     let r = s.t.api.post("/api/v1/orders", &s.storefront, &body).await;
@@ -257,39 +267,25 @@ async fn bank_statement_upload_shows_each_deposit() {
         .unwrap()
         .parse()
         .unwrap();
-    let file = |number: i64, inquiry: i64, amount: i64, payer: &str| {
-        let acc = zengin_write::Account {
-            bank: "0310".into(),
-            bank_name: "GMOｱｵｿﾞﾗ".into(),
-            branch: "101".into(),
-            branch_name: "ﾎｳｼﾞﾝ".into(),
-            number,
-            holder: "ｶ)ｼﾞﾕﾁﾕｳ".into(),
-        };
-        let dep = zengin_write::Deposit {
-            inquiry,
-            date: jiff::civil::date(2025, 4, 1),
-            amount,
-            payer: payer.into(),
-        };
-        zengin_write::write(
-            Layout::Statement03,
-            &acc,
-            &[dep],
-            jiff::civil::date(2025, 4, 2),
-            true,
-            true,
-        )
-        .unwrap()
-    };
     let statement = [
-        file(account, 1, 2160, "ﾔﾏﾀﾞ ﾀﾛｳ"),
-        file(1_099_998, 7, 999, "ｽｽﾞｷ ﾊﾅｺ"),
+        zengin_statement(
+            Layout::Statement03,
+            account,
+            &[(1, 2160, "ﾔﾏﾀﾞ ﾀﾛｳ")],
+            true,
+            true,
+        ),
+        zengin_statement(
+            Layout::Statement03,
+            1_099_998,
+            &[(7, 999, "ｽｽﾞｷ ﾊﾅｺ")],
+            true,
+            true,
+        ),
     ]
     .concat();
     let b = s.t.browser_as(Role::Accounting).await;
-    upload(&b, "/bulk/bank", None, "statement.txt", &statement).await;
-    let summary = b.text("#import-summary").await;
+    let summary = imported(&b, "/bulk/bank", None, "statement.txt", &statement).await;
     assert!(
         summary.contains("入金記録: 1") && summary.contains("該当受注なし: 1"),
         "{summary}"
@@ -307,8 +303,7 @@ async fn bank_statement_upload_shows_each_deposit() {
     let o = s.t.api.order(&s.operator, &id).await;
     assert_eq!(o["payment"]["status"], "paid");
 
-    upload(&b, "/bulk/bank", None, "statement.txt", &statement).await;
-    let summary = b.text("#import-summary").await;
+    let summary = imported(&b, "/bulk/bank", None, "statement.txt", &statement).await;
     assert!(
         summary.contains("入金記録: 0") && summary.contains("取込済み: 2"),
         "{summary}"

@@ -3,7 +3,7 @@
 //! refused whole; a file over the console's limit is refused with the limit named. A file bigger
 //! than the API's 1 MiB is accepted.
 
-use crate::bulk::{Shop, instruct, place, shop, tracking, upload};
+use crate::bulk::{Shop, imported, instruct, place, shop, tracking, upload};
 use juchu_domain::Role;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -23,8 +23,7 @@ async fn malformed_uploads_show_row_errors_and_change_nothing() {
     );
     csv.push_str(&" \n".repeat(600_000));
     assert!(csv.len() > 1 << 20);
-    upload(&b, "/bulk/tracking", Some("csv"), "bad.csv", csv.as_bytes()).await;
-    let summary = b.text("#import-summary").await;
+    let summary = imported(&b, "/bulk/tracking", Some("csv"), "bad.csv", csv.as_bytes()).await;
     assert!(
         summary.contains("出荷済: 0") && summary.contains("エラー: 4"),
         "{summary}"
