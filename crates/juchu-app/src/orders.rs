@@ -3,23 +3,13 @@
 use crate::{App, AppError};
 use juchu_domain::intake::{NewOrder, SkuInfo, build_order};
 use juchu_domain::lifecycle::Effects;
-use juchu_domain::order::normalize_search;
 use juchu_domain::{Actor, Event, HoldCode, Money, Order, OrderId, OrderStatus};
-use juchu_store::{ChangeSet, EventRecord, NewJob, OrderFilter, OrderWrite, StoreError};
+use juchu_store::{ChangeSet, EventRecord, NewJob, OrderWrite, StoreError};
 use serde_json::json;
 use std::collections::HashMap;
 
 /// How many times a command re-reads and re-applies after a concurrent change.
 const RETRIES: usize = 8;
-
-#[derive(Debug, Clone, Default)]
-pub struct OrderQuery {
-    pub status: Option<OrderStatus>,
-    pub channel: Option<String>,
-    pub q: Option<String>,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
 
 /// The stock ledger's name for an actor.
 pub(crate) fn actor_label(actor: &Actor) -> String {
@@ -221,41 +211,7 @@ impl App {
         Ok(order)
     }
 
-    /// A page of orders, newest first, and the cursor of the next page.
-    pub async fn list_orders(
-        &self,
-        q: OrderQuery,
-    ) -> Result<(Vec<Order>, Option<String>), AppError> {
-        let limit = q.limit.unwrap_or(50);
-        if !(1..=500).contains(&limit) {
-            return Err(AppError::invalid("limit", "must be between 1 and 500"));
-        }
-        let before = match q.cursor.as_deref() {
-            None | Some("") => None,
-            Some(c) => Some(c.parse::<OrderId>().map_err(|_| {
-                AppError::invalid("cursor", "is not a cursor from a previous page")
-            })?),
-        };
-        let filter = OrderFilter {
-            status: q.status,
-            channel: q.channel,
-            q: q.q
-                .map(|s| normalize_search(s.trim()))
-                .filter(|s| !s.is_empty()),
-            before,
-            limit: limit + 1,
-        };
-        let mut orders = self.store.list_orders(&filter).await?;
-        let next = if orders.len() as i64 > limit {
-            orders.truncate(limit as usize);
-            orders.last().map(|o| o.id.to_string())
-        } else {
-            None
-        };
-        Ok((orders, next))
-    }
-
-    /// Orders per status, every status present (zero when none).
+    /// Orders per status, every status in flow order (zero when none).
     pub async fn order_counts(&self) -> Result<Vec<(OrderStatus, i64)>, AppError> {
         let found: HashMap<OrderStatus, i64> =
             self.store.count_orders().await?.into_iter().collect();

@@ -137,11 +137,16 @@ impl Page {
 
     /// Refuses unless the user has one of `roles` (admin always may), like the API's keys.
     pub fn require(&self, roles: &[Role]) -> Result<(), ConsoleError> {
-        if self.user.role == Role::Admin || roles.contains(&self.user.role) {
+        if self.can(roles) {
             Ok(())
         } else {
             Err(ConsoleError::Forbidden(self.user.role))
         }
+    }
+
+    /// Whether the user has one of `roles` (admin always has): to show only the actions they may take.
+    pub fn can(&self, roles: &[Role]) -> bool {
+        self.user.role == Role::Admin || roles.contains(&self.user.role)
     }
 
     /// Refuses (403) unless `token` is this session's CSRF token. `CsrfForm` calls it for

@@ -15,6 +15,7 @@ mod config;
 mod cookies;
 mod ctx;
 mod error;
+mod format;
 mod i18n;
 mod pages;
 mod ratelimit;

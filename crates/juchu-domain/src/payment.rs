@@ -16,6 +16,18 @@ pub enum PaymentMethod {
 }
 
 impl PaymentMethod {
+    pub const ALL: [PaymentMethod; 5] = [
+        PaymentMethod::CreditCard,
+        PaymentMethod::BankTransfer,
+        PaymentMethod::Deferred,
+        PaymentMethod::AmazonPay,
+        PaymentMethod::Cod,
+    ];
+
+    pub fn parse(s: &str) -> Option<PaymentMethod> {
+        PaymentMethod::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             PaymentMethod::CreditCard => "credit_card",
@@ -40,6 +52,41 @@ pub enum PaymentStatus {
     Voided,
     Declined,
     OnDelivery,
+}
+
+impl PaymentStatus {
+    pub const ALL: [PaymentStatus; 10] = [
+        PaymentStatus::Pending,
+        PaymentStatus::Authorized,
+        PaymentStatus::AwaitingPayment,
+        PaymentStatus::Paid,
+        PaymentStatus::Captured,
+        PaymentStatus::PartiallyRefunded,
+        PaymentStatus::Refunded,
+        PaymentStatus::Voided,
+        PaymentStatus::Declined,
+        PaymentStatus::OnDelivery,
+    ];
+
+    /// The name in the order JSON (`awaiting_payment`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Pending => "pending",
+            PaymentStatus::Authorized => "authorized",
+            PaymentStatus::AwaitingPayment => "awaiting_payment",
+            PaymentStatus::Paid => "paid",
+            PaymentStatus::Captured => "captured",
+            PaymentStatus::PartiallyRefunded => "partially_refunded",
+            PaymentStatus::Refunded => "refunded",
+            PaymentStatus::Voided => "voided",
+            PaymentStatus::Declined => "declined",
+            PaymentStatus::OnDelivery => "on_delivery",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PaymentStatus> {
+        PaymentStatus::ALL.into_iter().find(|m| m.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -2,8 +2,8 @@
 
 use crate::{PostgresStore, db_err};
 use juchu_domain::{BatchId, Order, OrderId, OrderStatus, ShipmentId};
-use juchu_store::codec::{event_from_json, like_pattern, micros, order_from_json, timestamp};
-use juchu_store::{BatchRecord, BatchSummary, EventRecord, OrderFilter, Result, StoreError};
+use juchu_store::codec::{event_from_json, micros, order_from_json, timestamp};
+use juchu_store::{BatchRecord, BatchSummary, EventRecord, Result, StoreError};
 use sqlx::Row;
 
 fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T> {
@@ -88,24 +88,6 @@ impl PostgresStore {
                 Ok((parse_id(&id)?, order_from_json(&doc)?))
             })
             .collect()
-    }
-
-    pub(crate) async fn list_orders_impl(&self, f: &OrderFilter) -> Result<Vec<Order>> {
-        let docs: Vec<String> = sqlx::query_scalar(
-            "SELECT doc FROM orders
-             WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR channel = $2)
-               AND ($3::text IS NULL OR search LIKE $3 ESCAPE '\\') AND ($4::text IS NULL OR id < $4)
-             ORDER BY id DESC LIMIT $5",
-        )
-        .bind(f.status.map(OrderStatus::as_str))
-        .bind(f.channel.as_deref())
-        .bind(f.q.as_deref().map(like_pattern))
-        .bind(f.before.map(|id| id.to_string()))
-        .bind(f.limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        docs.iter().map(|d| order_from_json(d)).collect()
     }
 
     pub(crate) async fn count_orders_impl(&self) -> Result<Vec<(OrderStatus, i64)>> {

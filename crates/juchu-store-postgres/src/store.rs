@@ -77,6 +77,9 @@ impl Store for PostgresStore {
     async fn count_orders(&self) -> Result<Vec<(OrderStatus, i64)>> {
         self.count_orders_impl().await
     }
+    async fn count_holds(&self) -> Result<Vec<(juchu_domain::HoldCode, i64)>> {
+        self.count_holds_impl().await
+    }
     async fn order_events(&self, id: OrderId) -> Result<Vec<EventRecord>> {
         self.order_events_impl(id).await
     }

@@ -162,8 +162,9 @@ async fn write_order(tx: &mut Tx, w: &OrderWrite) -> Result<()> {
     match w.expected_version {
         None => {
             let r = sqlx::query(
-                "INSERT INTO orders (id, number, channel, external_id, status, version, priority, on_hold, ordered_at, search, doc)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO orders (id, number, channel, external_id, status, version, priority, on_hold, ordered_at, search, doc,
+                                     payment_method, payment_status, total)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )
             .bind(&id)
             .bind(o.number)
@@ -176,6 +177,9 @@ async fn write_order(tx: &mut Tx, w: &OrderWrite) -> Result<()> {
             .bind(micros(o.ordered_at))
             .bind(o.search_text())
             .bind(&doc)
+            .bind(o.payment.method.as_str())
+            .bind(o.payment.status.as_str())
+            .bind(o.totals.total.minor())
             .execute(&mut **tx)
             .await;
             match r {
@@ -207,8 +211,9 @@ async fn write_order(tx: &mut Tx, w: &OrderWrite) -> Result<()> {
         }
         Some(expected) => {
             let r = sqlx::query(
-                "UPDATE orders SET status = ?, version = ?, priority = ?, on_hold = ?, search = ?, doc = ?
-                 WHERE id = ? AND version = ?",
+                "UPDATE orders SET status = ?1, version = ?2, priority = ?3, on_hold = ?4, search = ?5, doc = ?6,
+                   payment_method = ?9, payment_status = ?10, total = ?11
+                 WHERE id = ?7 AND version = ?8",
             )
             .bind(o.status.as_str())
             .bind(o.version)
@@ -218,6 +223,9 @@ async fn write_order(tx: &mut Tx, w: &OrderWrite) -> Result<()> {
             .bind(&doc)
             .bind(&id)
             .bind(expected)
+            .bind(o.payment.method.as_str())
+            .bind(o.payment.status.as_str())
+            .bind(o.totals.total.minor())
             .execute(&mut **tx)
             .await
             .map_err(db_err)?;
@@ -234,8 +242,23 @@ async fn write_order(tx: &mut Tx, w: &OrderWrite) -> Result<()> {
     write_children(tx, o.id, o).await
 }
 
-/// Allocation rows and the shipment index follow the order document.
+/// Allocation rows, the shipment index and the hold reasons follow the order document.
 async fn write_children(tx: &mut Tx, id: OrderId, o: &Order) -> Result<()> {
+    sqlx::query("DELETE FROM order_holds WHERE order_id = ?")
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    for h in &o.holds {
+        sqlx::query(
+            "INSERT INTO order_holds (order_id, code) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(id.to_string())
+        .bind(h.code.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    }
     for a in o.allocations.iter().filter(|a| a.quantity > 0) {
         sqlx::query(
             "INSERT INTO allocations (order_id, line_id, warehouse, sku, quantity) VALUES (?, ?, ?, ?, ?)",

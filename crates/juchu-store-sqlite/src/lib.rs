@@ -9,6 +9,7 @@ mod commit;
 mod jobs;
 mod keys;
 mod master;
+mod order_list;
 mod orders;
 mod points;
 mod purchasing;

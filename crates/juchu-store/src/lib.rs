@@ -6,6 +6,7 @@ pub mod bank;
 mod carriers;
 pub mod codec;
 mod error;
+mod order_filter;
 mod points;
 mod purchasing;
 mod records;
@@ -16,6 +17,7 @@ pub use accounting::{AccountingStore, MonthClose};
 pub use bank::{AccountPool, BankStore, DepositRecord};
 pub use carriers::{CarrierEventRecord, CarrierStore};
 pub use error::StoreError;
+pub use order_filter::{HoldFilter, OrderCursor, OrderFilter, OrderSort};
 pub use points::PointsStore;
 pub use purchasing::*;
 pub use records::*;
@@ -77,6 +79,8 @@ pub trait Store:
     async fn order_by_shipment(&self, id: ShipmentId) -> Result<Option<OrderId>>;
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<Order>>;
     async fn count_orders(&self) -> Result<Vec<(OrderStatus, i64)>>;
+    /// Orders on hold (not cancelled) per hold reason; an order with two reasons counts in both.
+    async fn count_holds(&self) -> Result<Vec<(juchu_domain::HoldCode, i64)>>;
     async fn order_events(&self, id: OrderId) -> Result<Vec<EventRecord>>;
     /// Events of these kinds with `from <= at < to`, across all orders, in commit order (the
     /// accounting journal reads its entries this way).

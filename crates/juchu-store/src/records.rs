@@ -1,6 +1,6 @@
 use jiff::Timestamp;
 use juchu_domain::stock::StockChange;
-use juchu_domain::{BatchId, Event, Order, OrderId, OrderStatus, Role, TaxRate};
+use juchu_domain::{BatchId, Event, Order, OrderId, Role, TaxRate};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkuRecord {
@@ -42,17 +42,6 @@ pub struct StockMovement {
     /// The purchase order whose receipt this is.
     pub po_id: Option<juchu_domain::PurchaseOrderId>,
     pub actor: String,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct OrderFilter {
-    pub status: Option<OrderStatus>,
-    pub channel: Option<String>,
-    /// Normalised search text (see `juchu_domain::order::normalize_search`).
-    pub q: Option<String>,
-    /// Return orders with ids below this one (newest first).
-    pub before: Option<OrderId>,
-    pub limit: i64,
 }
 
 #[derive(Debug, Clone)]

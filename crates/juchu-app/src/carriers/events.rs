@@ -95,11 +95,9 @@ impl App {
         let orders = self
             .store
             .list_orders(&OrderFilter {
-                status: None,
-                channel: None,
                 q: Some(normalize_search(&tracking)),
-                before: None,
                 limit: 20,
+                ..OrderFilter::default()
             })
             .await?;
         // 同梱 parcels share one number: the event goes to the parcel, which carries the others.

@@ -5,8 +5,8 @@
 
 use crate::ctx::{ConsoleState, CsrfForm, Flash, Page};
 use crate::error::ConsoleError;
+use crate::format::jst;
 use crate::pages::bulk_upload::{self, TRACKING_FORMATS, UPLOAD_LIMIT_MIB};
-use crate::pages::view::jst;
 use crate::render;
 use askama::Template;
 use axum::Router;
@@ -78,8 +78,8 @@ impl From<BatchSummary> for BatchRow {
 }
 
 async fn landing(State(s): State<ConsoleState>, page: Page) -> Result<Html<String>, ConsoleError> {
-    let can_ship = page.require(roles::SHIPPING).is_ok();
-    let can_bank = page.require(roles::PAYMENT_CONFIRM).is_ok();
+    let can_ship = page.can(roles::SHIPPING);
+    let can_bank = page.can(roles::PAYMENT_CONFIRM);
     if !can_ship && !can_bank {
         page.require(roles::SHIPPING)?;
     }

@@ -8,7 +8,8 @@
 
 use crate::ctx::{ConsoleState, Page};
 use crate::error::ConsoleError;
-use crate::pages::view::{code_of, yen};
+use crate::format::yen;
+use crate::pages::view::code_of;
 use crate::render;
 use askama::Template;
 use axum::Router;
@@ -287,7 +288,7 @@ async fn bank(
                 record: r.deposit.record,
                 account: r.deposit.account,
                 date: r.deposit.value_date,
-                amount: yen(r.deposit.amount),
+                amount: yen(juchu_domain::Money::yen(r.deposit.amount)),
                 payer: r.deposit.payer_name.unwrap_or_default(),
                 class,
                 result,

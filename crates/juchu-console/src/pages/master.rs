@@ -40,7 +40,7 @@ struct Landing {
 
 async fn landing(page: Page) -> Result<Html<String>, ConsoleError> {
     page.require(roles::READ)?;
-    let can_review = page.require(roles::ORDER_REVIEW).is_ok();
+    let can_review = page.can(roles::ORDER_REVIEW);
     render(&Landing { page, can_review })
 }
 

@@ -6,7 +6,8 @@
 
 use crate::ctx::{ConsoleState, CsrfForm, Page};
 use crate::error::{ConsoleError, urlencode};
-use crate::pages::view::{after_post, jst};
+use crate::format::jst;
+use crate::pages::view::after_post;
 use crate::render;
 use askama::Template;
 use axum::Router;
@@ -113,7 +114,7 @@ async fn list(
             limit: Some(LIST_LIMIT),
         })
         .await?;
-    let can_write = page.require(roles::MASTER_WRITE).is_ok();
+    let can_write = page.can(roles::MASTER_WRITE);
     let warehouses = s
         .app
         .list_warehouses()
@@ -173,11 +174,11 @@ async fn detail(
 ) -> Result<Html<String>, ConsoleError> {
     page.require(roles::READ)?;
     let po = s.app.purchase_order(po_id(&id)?).await?;
-    let write = page.require(roles::MASTER_WRITE).is_ok() && !po.drop_ship;
+    let write = page.can(roles::MASTER_WRITE) && !po.drop_ship;
     let receiving = matches!(po.status, PoStatus::Sent | PoStatus::PartiallyReceived);
     render(&Detail {
         can_send: write && po.status == PoStatus::Draft,
-        can_receive: page.require(roles::STOCK_WRITE).is_ok() && receiving && !po.drop_ship,
+        can_receive: page.can(roles::STOCK_WRITE) && receiving && !po.drop_ship,
         can_cancel: write && matches!(po.status, PoStatus::Draft | PoStatus::Sent),
         po: PoRow::from(&po),
         lines: po

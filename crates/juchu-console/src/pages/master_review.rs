@@ -4,7 +4,8 @@
 
 use crate::ctx::{ConsoleState, CsrfForm, Page};
 use crate::error::ConsoleError;
-use crate::pages::view::{after_post, jst, number};
+use crate::format::jst;
+use crate::pages::view::{after_post, number};
 use crate::render;
 use askama::Template;
 use axum::Router;
@@ -174,7 +175,7 @@ async fn rules(State(s): State<ConsoleState>, page: Page) -> Result<Html<String>
         delivery_max_days: opt(rules.delivery_max_days),
         surcharges,
         remote_areas,
-        can_edit: page.require(roles::ORDER_REVIEW).is_ok(),
+        can_edit: page.can(roles::ORDER_REVIEW),
         rules,
         page,
     })

@@ -85,7 +85,7 @@ async fn list(
         })
         .map(SkuRow::from)
         .collect();
-    let can_write = page.require(roles::MASTER_WRITE).is_ok();
+    let can_write = page.can(roles::MASTER_WRITE);
     render(&List {
         page,
         q: q.q,

@@ -5,7 +5,8 @@
 
 use crate::ctx::{ConsoleState, CsrfForm, Page};
 use crate::error::{ConsoleError, urlencode};
-use crate::pages::view::{after_post, jst, number};
+use crate::format::jst;
+use crate::pages::view::{after_post, number};
 use crate::render;
 use askama::Template;
 use axum::Router;
@@ -112,7 +113,7 @@ async fn stock(
         })
         .collect();
     let warehouses = s.app.list_warehouses().await?;
-    let can_adjust = page.require(roles::STOCK_WRITE).is_ok();
+    let can_adjust = page.can(roles::STOCK_WRITE);
     let skus = if can_adjust {
         s.app
             .list_skus()
@@ -123,7 +124,7 @@ async fn stock(
     } else {
         vec![]
     };
-    let can_write = page.require(roles::MASTER_WRITE).is_ok();
+    let can_write = page.can(roles::MASTER_WRITE);
     render(&StockPage {
         page,
         sku,

@@ -8,6 +8,7 @@ pub mod master_purchasing;
 pub mod master_review;
 pub mod master_skus;
 pub mod master_stock;
+pub mod orders_list;
 pub mod session;
 pub mod view;
 
@@ -20,4 +21,5 @@ pub fn router() -> Router<ConsoleState> {
         .merge(home::router())
         .merge(bulk::router())
         .merge(master::router())
+        .merge(orders_list::router())
 }

@@ -1,36 +1,10 @@
-//! Small helpers of the bulk-work and master-data pages: writing times and yen, reading form
-//! numbers, and answering a form post with a redirect and a flash message.
+//! Small helpers of the bulk-work and master-data pages: reading form numbers, and answering a
+//! form post with a redirect and a flash message.
 
 use crate::ctx::{ConsoleState, Flash};
 use crate::error::ConsoleError;
 use axum::response::Response;
-use jiff::Timestamp;
-use jiff::tz::{TimeZone, offset};
 use juchu_app::AppError;
-
-/// `2026-05-01 14:03` in Japan time (JST has no daylight saving, so +09:00 is exact).
-pub fn jst(at: Timestamp) -> String {
-    at.to_zoned(TimeZone::fixed(offset(9)))
-        .strftime("%Y-%m-%d %H:%M")
-        .to_string()
-}
-
-/// `¥1,234`.
-pub fn yen(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + 5);
-    if n < 0 {
-        out.push('-');
-    }
-    out.push('¥');
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 /// The API's name of an enum value (`awaiting_payment`), from its serde form.
 pub fn code_of<T: serde::Serialize>(v: &T) -> String {
@@ -70,17 +44,5 @@ pub fn after_post(
         Ok(msg) => Ok(s.redirect_flash(to, Flash::ok(msg))),
         Err(e @ (AppError::Store(_) | AppError::Mail(_))) => Err(e.into()),
         Err(e) => Ok(s.redirect_flash(to, Flash::error(e.one_line()))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn yen_groups_thousands() {
-        assert_eq!(yen(0), "¥0");
-        assert_eq!(yen(1980), "¥1,980");
-        assert_eq!(yen(-1234567), "-¥1,234,567");
     }
 }

@@ -8,11 +8,11 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use juchu_app::{AppError, OrderQuery};
+use juchu_app::{AppError, OrderListParams};
 use juchu_domain::intake::NewOrder;
 use juchu_domain::{Event, HoldCode, Order, OrderStatus};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -45,50 +45,21 @@ async fn create_order(
     Ok((StatusCode::CREATED, Json(order)))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-struct ListParams {
-    /// One of the statuses.
-    status: Option<String>,
-    channel: Option<String>,
-    /// Order number, external id, customer name / kana, e-mail, phone or tracking number.
-    q: Option<String>,
-    /// 1–500, default 50.
-    limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 struct OrderPage {
     items: Vec<Order>,
     next_cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(ListParams),
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(OrderListParams),
     responses((status = 200, body = OrderPage), (status = 422, body = Problem)), security(("bearer" = [])))]
 async fn list_orders(
     State(s): State<AppState>,
     auth: Auth,
-    Query(p): Query<ListParams>,
+    Query(p): Query<OrderListParams>,
 ) -> ApiResult<Json<OrderPage>> {
     auth.require(roles::READ)?;
-    let status = match p.status.as_deref() {
-        None | Some("") => None,
-        Some(x) => Some(
-            x.parse::<OrderStatus>()
-                .map_err(|m| AppError::invalid("status", m))?,
-        ),
-    };
-    let (items, next_cursor) = s
-        .app
-        .list_orders(OrderQuery {
-            status,
-            channel: p.channel.filter(|c| !c.is_empty()),
-            q: p.q,
-            limit: p.limit,
-            cursor: p.cursor,
-        })
-        .await?;
+    let (items, next_cursor) = s.app.list_orders(p.query()?).await?;
     Ok(Json(OrderPage { items, next_cursor }))
 }
 

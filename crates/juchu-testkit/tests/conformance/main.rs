@@ -20,6 +20,7 @@ mod jobs;
 mod mail;
 mod modify;
 mod modify_review;
+mod order_list;
 mod partial_shipment;
 mod payment_reliability;
 mod points;

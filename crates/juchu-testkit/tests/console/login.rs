@@ -12,7 +12,7 @@ async fn login_and_logout_in_the_browser() {
     let b = Browser::start(&t.url()).await;
 
     // Signed out, a console page sends you to the login form (and back afterwards).
-    b.goto("/").await;
+    b.goto("/orders?status=allocated").await;
     b.wait_for("#email").await;
     assert!(b.path().await.starts_with("/login"), "{}", b.path().await);
     b.fill("#email", &email).await;
@@ -25,7 +25,7 @@ async fn login_and_logout_in_the_browser() {
     b.click("form[action='/login'] button[type=submit]").await;
     let who = b.text("header.top .user").await;
     assert!(who.contains(&email) && who.contains("operator"), "{who}");
-    assert_eq!(b.path().await, "/");
+    assert_eq!(b.path().await, "/orders?status=allocated");
 
     // The language toggle switches the page to English and back.
     b.click("form[action='/lang'] button").await;

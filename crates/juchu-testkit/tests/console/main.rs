@@ -8,3 +8,4 @@ mod bulk;
 mod bulk_refused;
 mod login;
 mod master;
+mod orders_list;
