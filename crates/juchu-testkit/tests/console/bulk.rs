@@ -125,7 +125,10 @@ fn rows_of(bytes: &[u8]) -> Vec<Vec<String>> {
     text.split("\r\n")
         .filter(|l| !l.is_empty())
         .map(|l| {
-            l.trim_matches('"')
+            // One quote off each end: a trailing empty field ends in `""`.
+            l.strip_prefix('"')
+                .and_then(|l| l.strip_suffix('"'))
+                .unwrap()
                 .split("\",\"")
                 .map(str::to_owned)
                 .collect()
