@@ -269,7 +269,7 @@ impl App {
     }
 }
 
-fn statement_deposit(d: StatementDeposit) -> NewDeposit {
+pub(crate) fn statement_deposit(d: StatementDeposit) -> NewDeposit {
     NewDeposit {
         dedupe_key: format!(
             "zengin:{}:{}:{}:{}",

@@ -273,7 +273,7 @@ impl App {
             )),
             Err(e) => Err((
                 Some(id),
-                format!("order {}: {}", order.number, problem_text(&e)),
+                format!("order {}: {}", order.number, e.one_line()),
             )),
         }
     }
@@ -350,11 +350,7 @@ impl App {
                 RowResult::Shipped,
                 format!("order {} {}", o.number, o.status),
             )),
-            Err(e) => Err(fail(format!(
-                "order {}: {}",
-                order.number,
-                problem_text(&e)
-            ))),
+            Err(e) => Err(fail(format!("order {}: {}", order.number, e.one_line()))),
         }
     }
 }
@@ -364,16 +360,4 @@ fn start_of_day_jst(day: Date) -> jiff::Timestamp {
     day.to_zoned(TimeZone::fixed(offset(9)))
         .map(|z| z.timestamp())
         .unwrap_or_else(|_| jiff::Timestamp::UNIX_EPOCH)
-}
-
-/// An error as one line for a row result.
-fn problem_text(e: &AppError) -> String {
-    match e {
-        AppError::Invalid(fields) => fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    }
 }

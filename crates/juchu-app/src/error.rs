@@ -43,6 +43,19 @@ impl AppError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         AppError::Invalid(vec![FieldError::new(field, message)])
     }
+
+    /// The error as one line (every invalid field named), for a row of an import's result or a
+    /// message on a page.
+    pub fn one_line(&self) -> String {
+        match self {
+            AppError::Invalid(fields) => fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        }
+    }
 }
 
 impl From<StoreError> for AppError {

@@ -178,3 +178,16 @@ pub fn export_batch(
         )),
     }
 }
+
+impl crate::App {
+    /// The newest shipping-instruction batches (at most `limit`, 1–500), to pick a file from.
+    pub async fn recent_batches(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<juchu_store::BatchSummary>, AppError> {
+        if !(1..=500).contains(&limit) {
+            return Err(AppError::invalid("limit", "must be between 1 and 500"));
+        }
+        Ok(self.store.recent_batches(limit).await?)
+    }
+}

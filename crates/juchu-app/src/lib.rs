@@ -27,6 +27,7 @@ mod returns;
 pub mod review;
 mod shipping;
 mod split;
+mod statement_rows;
 mod users;
 mod worker;
 pub mod zengin;
@@ -54,6 +55,7 @@ pub use po_export::{PO_HEADER_COLUMNS, PO_LINE_COLUMNS, PoExportFormat, export_p
 pub use points::{CustomerPoints, PointsEntryView};
 pub use purchasing::{NewPurchaseOrder, PoLineRequest, PurchaseOrderQuery};
 pub use shipping::{InstructedBatch, InstructionResult, SkippedOrder};
+pub use statement_rows::{StatementOutcome, StatementRow};
 pub use users::{LiveSession, MIN_PASSWORD_CHARS, NewSession, UserView};
 pub use worker::{Worker, WorkerOptions, WorkerStats};
 

@@ -13,6 +13,8 @@ const RECORD: usize = 200;
 /// One deposit line of a statement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatementDeposit {
+    /// The record's number in the file, from 1 (for row-by-row results).
+    pub record: usize,
     /// `{bank}-{branch}-{number:07}` of the account the statement is for.
     pub account: String,
     /// 照会番号: the bank's number of the line, unique within the account and day.
@@ -128,6 +130,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<StatementDeposit>, String> {
                         continue;
                     }
                     out.push(StatementDeposit {
+                        record: r.n,
                         account: acc.clone(),
                         inquiry_number: r.text(1, 8).trim().to_owned(),
                         value_date: r.date(9, "勘定日")?,
@@ -140,6 +143,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<StatementDeposit>, String> {
                         continue;
                     }
                     out.push(StatementDeposit {
+                        record: r.n,
                         account: acc.clone(),
                         inquiry_number: r.text(1, 6).trim().to_owned(),
                         value_date: r.date(7, "勘定日")?,

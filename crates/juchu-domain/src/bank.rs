@@ -21,8 +21,9 @@ pub struct BankPolicy {
     pub pool_bank: String,
     /// Branch code of the pool (3 digits).
     pub pool_branch: String,
-    /// First and last account number of the pool (7 digits).
+    /// First account number of the pool (7 digits).
     pub pool_first: i64,
+    /// Last account number of the pool (7 digits).
     pub pool_last: i64,
     /// A released account is handed out again only after this many days, so that a late or
     /// mistaken transfer by the previous customer cannot land on a new order.

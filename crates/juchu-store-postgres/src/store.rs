@@ -109,6 +109,9 @@ impl Store for PostgresStore {
     async fn batch_orders(&self, id: BatchId) -> Result<Vec<Order>> {
         self.batch_orders_impl(id).await
     }
+    async fn recent_batches(&self, limit: i64) -> Result<Vec<BatchSummary>> {
+        self.recent_batches_impl(limit).await
+    }
     async fn get_purchase_order(
         &self,
         id: juchu_domain::PurchaseOrderId,

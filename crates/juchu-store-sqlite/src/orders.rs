@@ -1,7 +1,7 @@
 use crate::{SqliteStore, db_err};
 use juchu_domain::{BatchId, Order, OrderId, OrderStatus, ShipmentId};
 use juchu_store::codec::{event_from_json, micros, order_from_json, timestamp};
-use juchu_store::{BatchRecord, EventRecord, Result, StoreError};
+use juchu_store::{BatchRecord, BatchSummary, EventRecord, Result, StoreError};
 use sqlx::Row;
 
 fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T> {
@@ -215,5 +215,33 @@ impl SqliteStore {
         .await
         .map_err(db_err)?;
         docs.iter().map(|d| order_from_json(d)).collect()
+    }
+
+    pub(crate) async fn recent_batches_impl(&self, limit: i64) -> Result<Vec<BatchSummary>> {
+        // Newest first by id (UUID v7, so by creation) to walk the primary key, not sort the table.
+        let rows = sqlx::query(
+            "SELECT b.id, b.warehouse, b.created_at,
+                    (SELECT COUNT(*) FROM shipments s WHERE s.batch_id = b.id AND s.status <> 'cancelled') AS shipments,
+                    (SELECT COUNT(*) FROM shipments s WHERE s.batch_id = b.id AND s.status IN ('shipped', 'delivered')) AS shipped
+             FROM shipping_batches b ORDER BY b.id DESC LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id").map_err(db_err)?;
+                Ok(BatchSummary {
+                    batch: BatchRecord {
+                        id: parse_id(&id)?,
+                        warehouse: r.try_get("warehouse").map_err(db_err)?,
+                        created_at: timestamp(r.try_get("created_at").map_err(db_err)?)?,
+                    },
+                    shipments: r.try_get("shipments").map_err(db_err)?,
+                    shipped: r.try_get("shipped").map_err(db_err)?,
+                })
+            })
+            .collect()
     }
 }

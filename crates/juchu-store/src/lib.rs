@@ -112,6 +112,8 @@ pub trait Store:
     async fn batch(&self, id: juchu_domain::BatchId) -> Result<Option<BatchRecord>>;
     /// Orders with a shipment in a batch.
     async fn batch_orders(&self, id: juchu_domain::BatchId) -> Result<Vec<Order>>;
+    /// The newest batches first (batch ids are time-ordered), at most `limit`.
+    async fn recent_batches(&self, limit: i64) -> Result<Vec<BatchSummary>>;
 
     // Purchase orders (発注).
     async fn get_purchase_order(

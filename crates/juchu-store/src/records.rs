@@ -58,6 +58,16 @@ pub struct BatchRecord {
     pub created_at: Timestamp,
 }
 
+/// A batch with how far along its shipments are (the console's list of files to download).
+#[derive(Debug, Clone)]
+pub struct BatchSummary {
+    pub batch: BatchRecord,
+    /// Shipments in the batch, cancelled ones not counted.
+    pub shipments: i64,
+    /// Of those, shipped or delivered.
+    pub shipped: i64,
+}
+
 /// An order to write: a new one (`expected_version: None`) or a change to the stored one, which
 /// must still have `expected_version`.
 #[derive(Debug, Clone)]

@@ -12,12 +12,14 @@ mod client;
 pub mod console_http;
 mod db;
 pub mod smtp_sink;
+mod zengin;
 
 pub use browser::Browser;
 pub use client::{Api, Resp, order_body};
 pub use console_http::ConsoleHttp;
 pub use db::{Backend, TestDb};
 pub use smtp_sink::{Received, SmtpSink};
+pub use zengin::zengin_statement;
 
 use juchu::server::ServerHandle;
 use juchu_app::mail::{MailSettings, ShopInfo, SmtpTls};

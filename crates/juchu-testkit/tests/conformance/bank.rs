@@ -4,8 +4,9 @@
 use hmac::{Hmac, Mac};
 use jiff::{SignedDuration, Timestamp};
 use juchu_app::FakeClock;
-use juchu_app::zengin_write::{self, Layout};
+use juchu_app::zengin_write::Layout;
 use juchu_domain::policy::Policies;
+use juchu_testkit::zengin_statement as statement;
 use juchu_testkit::{Backend, TestApp, on_both_backends, order_body};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -27,13 +28,13 @@ on_both_backends!(
 
 const SECRET: &str = "test-webhook-secret";
 
-struct Bank {
-    t: TestApp,
-    op: String,
+pub(crate) struct Bank {
+    pub t: TestApp,
+    pub op: String,
     clock: Arc<FakeClock>,
 }
 
-async fn bank(b: Backend) -> Bank {
+pub(crate) async fn bank(b: Backend) -> Bank {
     let mut p = Policies::default();
     p.bank.webhook_secret = Some(SECRET.into());
     p.bank.virtual_account_cooloff_days = 30;
@@ -47,7 +48,7 @@ async fn bank(b: Backend) -> Bank {
 }
 
 /// A bank-transfer order of `n` × ¥1,080 (total n × 1080), once it awaits payment.
-async fn order(s: &Bank, ext: &str, n: i64) -> Value {
+pub(crate) async fn order(s: &Bank, ext: &str, n: i64) -> Value {
     let r =
         s.t.api
             .post(
@@ -65,7 +66,7 @@ fn account(o: &Value) -> String {
     o["payment"]["virtual_account"].as_str().unwrap().to_owned()
 }
 
-fn number(o: &Value) -> i64 {
+pub(crate) fn number(o: &Value) -> i64 {
     account(o).rsplit('-').next().unwrap().parse().unwrap()
 }
 
@@ -110,7 +111,7 @@ async fn deposit(s: &Bank, event: &str, acc: &str, amount: i64) -> Value {
     r.body
 }
 
-async fn get(s: &Bank, id: &str) -> Value {
+pub(crate) async fn get(s: &Bank, id: &str) -> Value {
     s.t.api.order(&s.op, id).await
 }
 
@@ -230,41 +231,6 @@ async fn unmatched_deposits_are_listed(b: Backend) {
     assert_eq!(items[0]["account"], "0310-101-1099999");
     assert_eq!(items[0]["amount"], 3000);
     s.t.stop().await;
-}
-
-fn statement(
-    layout: Layout,
-    number: i64,
-    deps: &[(i64, i64, &str)],
-    crlf: bool,
-    sjis: bool,
-) -> Vec<u8> {
-    let acc = zengin_write::Account {
-        bank: "0310".into(),
-        bank_name: "GMOｱｵｿﾞﾗ".into(),
-        branch: "101".into(),
-        branch_name: "ﾎｳｼﾞﾝ".into(),
-        number,
-        holder: "ｶ)ｼﾞﾕﾁﾕｳ".into(),
-    };
-    let deps: Vec<_> = deps
-        .iter()
-        .map(|&(inquiry, amount, payer)| zengin_write::Deposit {
-            inquiry,
-            date: jiff::civil::date(2025, 4, 1),
-            amount,
-            payer: payer.into(),
-        })
-        .collect();
-    zengin_write::write(
-        layout,
-        &acc,
-        &deps,
-        jiff::civil::date(2025, 4, 2),
-        crlf,
-        sjis,
-    )
-    .unwrap()
 }
 
 async fn import(s: &Bank, file: Vec<u8>) -> Value {

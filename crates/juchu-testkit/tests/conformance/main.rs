@@ -6,6 +6,7 @@
 mod accounting;
 mod allocation;
 mod bank;
+mod bulk_support;
 mod cancel;
 mod carriers;
 mod combine;

@@ -4,7 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bulk;
+mod bulk_refused;
 mod login;
 mod order_detail;
 mod order_shipping;
+mod master;
 mod orders_list;
