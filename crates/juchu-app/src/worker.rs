@@ -15,6 +15,9 @@ pub struct WorkerOptions {
     /// Unique per process: leases name it.
     pub id: String,
     pub batch: i64,
+    /// How long a claimed job is ours without a sign of life. The worker renews the leases of its
+    /// batch every third of this while it runs, so a long batch keeps its jobs, and the jobs of a
+    /// worker that died (a crash, a SIGKILL) go to another one this long after its last renewal.
     pub lease: SignedDuration,
     pub idle_poll: Duration,
     /// Attempts before a job is dead-lettered.
@@ -26,7 +29,7 @@ impl Default for WorkerOptions {
         WorkerOptions {
             id: format!("worker-{}", uuid::Uuid::now_v7().simple()),
             batch: 32,
-            lease: SignedDuration::from_secs(60),
+            lease: SignedDuration::from_secs(15),
             idle_poll: Duration::from_millis(200),
             max_attempts: 8,
         }
@@ -107,9 +110,37 @@ impl Worker {
             .store
             .claim_jobs(&self.opts.id, now, until, self.opts.batch)
             .await?;
+        self.stats
+            .claimed
+            .fetch_add(jobs.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        if jobs.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+        let work = self.run_batch(&jobs, now);
+        tokio::pin!(work);
+        let every = (self.opts.lease.unsigned_abs() / 3).max(Duration::from_millis(100));
+        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tokio::select! {
+                () = &mut work => return Ok(jobs.len()),
+                _ = renew.tick() => self.renew(&ids).await,
+            }
+        }
+    }
+
+    /// Extends the leases of the batch still running (see [`WorkerOptions::lease`]).
+    async fn renew(&self, ids: &[i64]) {
+        let now = self.app.now();
+        let until = now.saturating_add(self.opts.lease).unwrap_or(now);
+        if let Err(e) = self.app.store.renew_jobs(&self.opts.id, ids, until).await {
+            tracing::warn!(error = %e, "renewing job leases failed");
+        }
+    }
+
+    async fn run_batch(&self, jobs: &[Job], now: jiff::Timestamp) {
         use std::sync::atomic::Ordering::Relaxed;
-        self.stats.claimed.fetch_add(jobs.len() as u64, Relaxed);
-        for job in &jobs {
+        for job in jobs {
             let outcome = self.handle(job).await;
             let kind = job.kind.clone();
             match outcome {
@@ -137,7 +168,6 @@ impl Worker {
                 }
             }
         }
-        Ok(jobs.len())
     }
 
     async fn handle(&self, job: &Job) -> Result<(), AppError> {
