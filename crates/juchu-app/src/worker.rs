@@ -334,9 +334,12 @@ impl Worker {
         let account = self.app.assign_account_for(order_id(job)?).await?;
         let review = self.app.review_for(order_id(job)?).await?;
         // The providers' answer, asked before the commit with keys that make asking again safe.
+        // A cancelled order is asked about again when an earlier attempt may have been authorised
+        // before it died: the same key returns that authorisation, which is then voided.
+        use juchu_domain::OrderStatus::{Cancelled, Received};
         let remote = match self.app.providers.clone() {
             Some(p) => match self.app.store.get_order(order_id(job)?).await? {
-                Some(o) if o.status == juchu_domain::OrderStatus::Received => {
+                Some(o) if o.status == Received || (o.status == Cancelled && job.attempts > 1) => {
                     crate::provider_payments::authorize(&p, &o).await?
                 }
                 _ => None,
@@ -344,6 +347,10 @@ impl Worker {
             None => None,
         };
         self.order_step(job, |o, app, actor| {
+            // Cancelled while the call was on its way: release what the provider holds.
+            if let (Cancelled, Some(outcome)) = (o.status, &remote) {
+                return Ok((o.void_late_authorization(outcome, actor, app.now())?, vec![]));
+            }
             if account.is_some() {
                 o.payment.virtual_account.clone_from(&account);
             }

@@ -24,6 +24,7 @@ mod payment_reliability;
 mod points;
 mod provider_payments;
 mod purchasing;
+mod receipt_race;
 mod queries;
 mod recognition;
 mod returns;
