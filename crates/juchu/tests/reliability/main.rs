@@ -10,5 +10,6 @@ mod checks;
 mod client;
 mod crash;
 mod load;
+mod lost_answer;
 mod multi_node;
 mod shop;
