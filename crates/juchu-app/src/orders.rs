@@ -58,6 +58,7 @@ pub(crate) fn order_change(order: &Order, expected: i64, fx: Effects, actor: &Ac
             .collect(),
         points: fx.points,
         actor: actor_label(actor),
+        release_account: crate::bank::account_to_release(order),
         ..ChangeSet::default()
     }
 }
@@ -298,7 +299,6 @@ impl App {
             })
             .await?;
         if order.status == OrderStatus::Cancelled {
-            self.settle_account(&order).await?;
             metrics::counter!("juchu_orders_cancelled_total").increment(1);
         } else {
             metrics::counter!("juchu_cancel_requests_total").increment(1);
@@ -353,18 +353,15 @@ impl App {
         if_match: Option<i64>,
         actor: &Actor,
     ) -> Result<Order, AppError> {
-        let order = self
-            .change_order(id, if_match, actor, |o, app| {
-                let fx = o.confirm_payment(Money::yen(amount), note, actor, app.now())?;
-                let jobs = if o.ready_for_allocation(&app.policies) {
-                    vec![order_job(app, "order.allocate", o.id)]
-                } else {
-                    vec![]
-                };
-                Ok((fx, jobs))
-            })
-            .await?;
-        self.settle_account(&order).await?;
-        Ok(order)
+        self.change_order(id, if_match, actor, |o, app| {
+            let fx = o.confirm_payment(Money::yen(amount), note, actor, app.now())?;
+            let jobs = if o.ready_for_allocation(&app.policies) {
+                vec![order_job(app, "order.allocate", o.id)]
+            } else {
+                vec![]
+            };
+            Ok((fx, jobs))
+        })
+        .await
     }
 }
