@@ -349,7 +349,10 @@ impl Worker {
         self.order_step(job, |o, app, actor| {
             // Cancelled while the call was on its way: release what the provider holds.
             if let (Cancelled, Some(outcome)) = (o.status, &remote) {
-                return Ok((o.void_late_authorization(outcome, actor, app.now())?, vec![]));
+                return Ok((
+                    o.void_late_authorization(outcome, actor, app.now())?,
+                    vec![],
+                ));
             }
             if account.is_some() {
                 o.payment.virtual_account.clone_from(&account);

@@ -111,7 +111,12 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
 }
 
 /// Runs the request, refreshing its reservation every [`HEARTBEAT`] while it runs.
-async fn alive(s: &AppState, scope: &str, key: &str, run: impl Future<Output = Response>) -> Response {
+async fn alive(
+    s: &AppState,
+    scope: &str,
+    key: &str,
+    run: impl Future<Output = Response>,
+) -> Response {
     tokio::pin!(run);
     let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
     loop {

@@ -140,13 +140,15 @@ impl SqliteStore {
         key: &str,
         now: Timestamp,
     ) -> Result<()> {
-        sqlx::query("UPDATE idempotency SET created_at = ? WHERE scope = ? AND key = ? AND status IS NULL")
-            .bind(micros(now))
-            .bind(scope)
-            .bind(key)
-            .execute(&self.write)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE idempotency SET created_at = ? WHERE scope = ? AND key = ? AND status IS NULL",
+        )
+        .bind(micros(now))
+        .bind(scope)
+        .bind(key)
+        .execute(&self.write)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
 }

@@ -103,7 +103,12 @@ async fn a_renewed_lease_keeps_the_job_until_its_worker_stops_renewing(b: Backen
     let ids = [a[0].id, a[1].id];
     assert_eq!(s.renew_jobs("a", &ids, secs(25)).await.unwrap(), 1);
     // Past the first lease, B gets nothing; another worker cannot renew A's lease.
-    assert!(s.claim_jobs("b", secs(20), secs(35), 10).await.unwrap().is_empty());
+    assert!(
+        s.claim_jobs("b", secs(20), secs(35), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(s.renew_jobs("b", &ids, secs(99)).await.unwrap(), 0);
     // A died after its last renewal: at 26 s B takes y over, and A can no longer renew it.
     let b_jobs = s.claim_jobs("b", secs(26), secs(41), 10).await.unwrap();
@@ -129,13 +134,22 @@ async fn a_refreshed_idempotency_reservation_is_not_taken_over(b: Backend) {
     assert_eq!(begin(0).await, IdempotencyState::Reserved);
     s.idempotency_touch("scope", "k", secs(10)).await.unwrap();
     s.idempotency_touch("scope", "k", secs(20)).await.unwrap();
-    assert_eq!(begin(30).await, IdempotencyState::InProgress, "refreshed at 20 s");
+    assert_eq!(
+        begin(30).await,
+        IdempotencyState::InProgress,
+        "refreshed at 20 s"
+    );
     // No sign of life since 20 s: at 36 s a retry takes the key over.
     assert_eq!(begin(36).await, IdempotencyState::Reserved);
     // A finished request's record is not touched by a late refresh of the dead one.
-    s.idempotency_finish("scope", "k", 201, b"{}").await.unwrap();
+    s.idempotency_finish("scope", "k", 201, b"{}")
+        .await
+        .unwrap();
     s.idempotency_touch("scope", "k", secs(99)).await.unwrap();
-    assert!(matches!(begin(200).await, IdempotencyState::Done { status: 201, .. }));
+    assert!(matches!(
+        begin(200).await,
+        IdempotencyState::Done { status: 201, .. }
+    ));
     db.drop_now().await;
 }
 

@@ -32,7 +32,11 @@ async fn an_authorisation_made_for_an_order_cancelled_meanwhile_is_voided(b: Bac
     // The gateway has authorised; its answer has not reached the worker yet.
     let deadline = Instant::now() + Duration::from_secs(20);
     while !ledger().iter().any(|e| e.kind == MovementKind::Authorise) {
-        assert!(Instant::now() < deadline, "never authorised: {:?}", ledger());
+        assert!(
+            Instant::now() < deadline,
+            "never authorised: {:?}",
+            ledger()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let r = api
@@ -55,11 +59,17 @@ async fn an_authorisation_made_for_an_order_cancelled_meanwhile_is_voided(b: Bac
             .count()
     };
     assert_eq!(count(MovementKind::Authorise), 1, "{entries:?}");
-    assert_eq!(count(MovementKind::Void), 1, "the hold is released: {entries:?}");
+    assert_eq!(
+        count(MovementKind::Void),
+        1,
+        "the hold is released: {entries:?}"
+    );
     let o = api.order(&s.operator, &id).await;
     assert_eq!(o["status"], "cancelled");
     assert_eq!(o["payment"]["status"], "voided", "{o}");
-    let h = api.get(&format!("/api/v1/orders/{id}/events"), &s.operator).await;
+    let h = api
+        .get(&format!("/api/v1/orders/{id}/events"), &s.operator)
+        .await;
     assert!(h.text.contains("payment.voided.confirmed"), "{}", h.text);
     api.invariants_ok(&s.t.admin).await;
     s.t.stop().await;

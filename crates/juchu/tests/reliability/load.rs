@@ -7,8 +7,8 @@ use crate::shop::tracking;
 use futures::future::join_all;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Where the test takes order `i`.
@@ -19,7 +19,7 @@ pub enum Fate {
     /// Instructed, shipped and delivered; the worker recognises it.
     Recognised,
     /// Cancelled once it holds stock, which goes to orders waiting (or, when intake is over and
-    /// it still waits, cancelled anyway).
+    /// the worker idle while it still waits, cancelled anyway).
     CancelledHolding,
     /// Whatever allocation gives it (the flash sale leaves most orders waiting).
     Left,
@@ -92,13 +92,19 @@ pub async fn drive(c: &Client, book: &Book, fate: impl Fn(usize) -> Fate, part: 
     let deadline = Instant::now() + Duration::from_secs(150);
     loop {
         let done = book.intake_done.load(Ordering::SeqCst);
+        // Intake over and no job left: an order still waiting waits for stock that is gone.
+        let settled = done && {
+            let r = c.get("/api/v1/admin/jobs", ADMIN).await;
+            r.body["pending"].as_i64().unwrap_or(0) + r.body["running"].as_i64().unwrap_or(0) == 0
+        };
         let mine: HashMap<String, usize> = book
             .snapshot()
             .into_iter()
             .filter(|(i, _)| i % of == part)
             .map(|(i, p)| (p.id, i))
             .collect();
-        let (mut waiting, mut finished) = (0, 0);
+        // An order moving on between two lists shows in both, or in neither: count ids.
+        let (mut waiting, mut finished) = (0, std::collections::HashSet::new());
         let mut instruct = vec![];
         for status in STATUSES {
             for o in list(c, status).await {
@@ -109,23 +115,34 @@ pub async fn drive(c: &Client, book: &Book, fate: impl Fn(usize) -> Fate, part: 
                     (Fate::Cancelled | Fate::CancelledHolding, "cancelled")
                     | (Fate::Recognised, "recognized")
                     | (Fate::Left, _) => {
-                        finished += 1;
+                        finished.insert(i);
                         continue;
                     }
-                    (Fate::Cancelled, "received" | "unallocated" | "partially_allocated" | "allocated")
-                    | (Fate::CancelledHolding, "partially_allocated" | "allocated") => cancel(c, &o).await,
-                    (Fate::CancelledHolding, "unallocated") if done => cancel(c, &o).await,
+                    (
+                        Fate::Cancelled,
+                        "received" | "unallocated" | "partially_allocated" | "allocated",
+                    )
+                    | (Fate::CancelledHolding, "partially_allocated" | "allocated") => {
+                        cancel(c, &o).await
+                    }
+                    (Fate::CancelledHolding, "unallocated") if settled => cancel(c, &o).await,
                     (Fate::Recognised, "allocated") => instruct.push(o["id"].clone()),
                     (Fate::Recognised, "shipping_instructed") => {
                         let s = o["shipments"][0]["id"].as_str().unwrap();
                         let r = c
-                            .post(&format!("/api/v1/shipments/{s}/ship"), ADMIN, &json!({"carrier": "yamato", "tracking_number": tracking(i)}))
+                            .post(
+                                &format!("/api/v1/shipments/{s}/ship"),
+                                ADMIN,
+                                &json!({"carrier": "yamato", "tracking_number": tracking(i)}),
+                            )
                             .await;
                         step_ok(&r, "ship");
                     }
                     (Fate::Recognised, "shipped") => {
                         let s = o["shipments"][0]["id"].as_str().unwrap();
-                        let r = c.post(&format!("/api/v1/shipments/{s}/deliver"), ADMIN, &json!({})).await;
+                        let r = c
+                            .post(&format!("/api/v1/shipments/{s}/deliver"), ADMIN, &json!({}))
+                            .await;
                         step_ok(&r, "deliver");
                     }
                     _ => {}
@@ -135,14 +152,21 @@ pub async fn drive(c: &Client, book: &Book, fate: impl Fn(usize) -> Fate, part: 
         }
         if !instruct.is_empty() {
             let r = c
-                .post("/api/v1/shipping-instructions", ADMIN, &json!({"order_ids": instruct}))
+                .post(
+                    "/api/v1/shipping-instructions",
+                    ADMIN,
+                    &json!({"order_ids": instruct}),
+                )
                 .await;
             assert_eq!(r.status, 201, "instruct: {}", r.text);
         }
-        if done && finished == mine.len() {
+        if done && finished.len() == mine.len() {
             return;
         }
-        assert!(Instant::now() < deadline, "driver {part}: {waiting} orders not at their end");
+        assert!(
+            Instant::now() < deadline,
+            "driver {part}: {waiting} orders not at their end"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -165,7 +189,10 @@ async fn list(c: &Client, status: &str) -> Vec<Value> {
     let mut cursor = String::new();
     loop {
         let r = c
-            .get(&format!("/api/v1/orders?status={status}&limit=500&cursor={cursor}"), ADMIN)
+            .get(
+                &format!("/api/v1/orders?status={status}&limit=500&cursor={cursor}"),
+                ADMIN,
+            )
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
         out.extend(r.body["items"].as_array().unwrap().iter().cloned());
@@ -197,12 +224,30 @@ fn step_ok(r: &juchu_testkit::Resp, what: &str) {
 pub async fn fetch(c: &Client, ids: &[String]) -> Vec<Value> {
     let mut out = vec![];
     for chunk in ids.chunks(16) {
-        out.extend(join_all(chunk.iter().map(|id| async move {
-            let r = c.get(&format!("/api/v1/orders/{id}"), ADMIN).await;
-            assert_eq!(r.status, 200, "order {id}: {}", r.text);
-            r.body
-        }))
-        .await);
+        out.extend(
+            join_all(chunk.iter().map(|id| async move {
+                let r = c.get(&format!("/api/v1/orders/{id}"), ADMIN).await;
+                assert_eq!(r.status, 200, "order {id}: {}", r.text);
+                r.body
+            }))
+            .await,
+        );
+    }
+    out
+}
+
+/// The histories (`/events`) of the orders `ids`.
+pub async fn histories(c: &Client, ids: &[String]) -> Vec<Value> {
+    let mut out = vec![];
+    for chunk in ids.chunks(16) {
+        out.extend(
+            join_all(chunk.iter().map(|id| async move {
+                let r = c.get(&format!("/api/v1/orders/{id}/events"), ADMIN).await;
+                assert_eq!(r.status, 200, "order {id}: {}", r.text);
+                r.body
+            }))
+            .await,
+        );
     }
     out
 }

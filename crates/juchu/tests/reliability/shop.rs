@@ -140,7 +140,9 @@ pub async fn set_up(c: &Client, skus: &[&str], stock: &[(&str, i64)]) -> String 
     let storefront = r.body["secret"].as_str().unwrap().to_owned();
     for (i, (code, _)) in stock.iter().enumerate() {
         let body = json!({"name": format!("{code} 倉庫"), "priority": i + 1});
-        let r = c.put(&format!("/api/v1/warehouses/{code}"), ADMIN, &body).await;
+        let r = c
+            .put(&format!("/api/v1/warehouses/{code}"), ADMIN, &body)
+            .await;
         assert!(r.status == 200 || r.status == 201, "{}", r.text);
     }
     for sku in skus {
@@ -161,9 +163,14 @@ pub async fn set_up(c: &Client, skus: &[&str], stock: &[(&str, i64)]) -> String 
     storefront
 }
 
-/// Order `i`: card or Amazon Pay (each its own charge permission), its own customer address.
+/// Order `i`: card, Amazon Pay (each its own charge permission) or, for `i % 10 == 6`, a bank
+/// transfer (a virtual account of its own); its own customer address.
 pub fn order(prefix: &str, i: usize, lines: &[(&str, i64, i64)]) -> Value {
-    let method = if i % 3 == 2 { "amazon_pay" } else { "credit_card" };
+    let method = match i {
+        _ if i % 10 == 6 => "bank_transfer",
+        _ if i % 3 == 2 => "amazon_pay",
+        _ => "credit_card",
+    };
     let mut body = juchu_testkit::order_body(&format!("{prefix}-{i}"), lines, method);
     if method == "amazon_pay" {
         body["payment"]["charge_permission_id"] = json!(format!("S01-{prefix}-{i}"));
