@@ -1,7 +1,6 @@
 //! Bank transfer use cases (DOMAIN.md §2.2): a virtual account from the pool at receipt, deposits
 //! (webhook or Zengin statement) matched by account then amount, and the payment deadline.
 
-use crate::orders::order_job;
 use crate::zengin::{self, StatementDeposit};
 use crate::{App, AppError};
 use jiff::ToSpan;
@@ -150,11 +149,7 @@ impl App {
                     let fx = o
                         .receive_deposit(amount, d.source, &actor, app.now())
                         .inspect_err(|_| refused.store(true, Ordering::Relaxed))?;
-                    let jobs = if o.ready_for_allocation(&app.policies) {
-                        vec![order_job(app, "order.allocate", o.id)]
-                    } else {
-                        vec![]
-                    };
+                    let jobs = crate::orders::allocate_if_ready(app, o);
                     Ok((fx, jobs))
                 },
                 |cs| cs.deposit = Some(record.clone()),

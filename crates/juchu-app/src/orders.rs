@@ -36,6 +36,16 @@ pub(crate) fn order_job(app: &App, kind: &str, id: OrderId) -> NewJob {
     }
 }
 
+/// `order.allocate` for an order nothing holds back any more (receipt done, holds released, paid
+/// as the policy requires); none otherwise.
+pub(crate) fn allocate_if_ready(app: &App, o: &Order) -> Vec<NewJob> {
+    if o.ready_for_allocation(&app.policies) {
+        vec![order_job(app, "order.allocate", o.id)]
+    } else {
+        vec![]
+    }
+}
+
 /// The change set that persists one changed order with its effects, and the provider calls and
 /// customer e-mails those effects call for (the outbox: `payment.provider` and `mail.send` jobs in
 /// the same transaction).
@@ -334,11 +344,7 @@ impl App {
     ) -> Result<Order, AppError> {
         self.change_order(id, if_match, actor, |o, app| {
             let fx = o.release_hold(code, note, actor, app.now())?;
-            let jobs = if o.ready_for_allocation(&app.policies) {
-                vec![order_job(app, "order.allocate", o.id)]
-            } else {
-                vec![]
-            };
+            let jobs = allocate_if_ready(app, o);
             Ok((fx, jobs))
         })
         .await
@@ -355,11 +361,7 @@ impl App {
     ) -> Result<Order, AppError> {
         self.change_order(id, if_match, actor, |o, app| {
             let fx = o.confirm_payment(Money::yen(amount), note, actor, app.now())?;
-            let jobs = if o.ready_for_allocation(&app.policies) {
-                vec![order_job(app, "order.allocate", o.id)]
-            } else {
-                vec![]
-            };
+            let jobs = allocate_if_ready(app, o);
             Ok((fx, jobs))
         })
         .await

@@ -1,7 +1,6 @@
 //! The worker: claims jobs with a lease, runs them, and records each job's completion in the same
 //! transaction as its effects, so that a job's work commits once even with several workers.
 
-use crate::orders::order_job;
 use crate::{App, AppError, payments};
 use jiff::SignedDuration;
 use juchu_domain::allocation::{self, Availability, WarehouseInfo};
@@ -318,11 +317,7 @@ impl Worker {
                 }
             };
             let fx = o.settle_pending_payment(verdict, actor, app.now())?;
-            let jobs = if o.ready_for_allocation(&app.policies) {
-                vec![order_job(app, "order.allocate", o.id)]
-            } else {
-                vec![]
-            };
+            let jobs = crate::orders::allocate_if_ready(app, o);
             Ok((fx, jobs))
         })
         .await
@@ -363,11 +358,7 @@ impl Worker {
                 None => payments::authorize(o, &app.policies, app.now()),
             };
             let fx = crate::review::merge(reviewed, o.complete_receipt(outcome, actor, app.now())?);
-            let mut jobs = if o.ready_for_allocation(&app.policies) {
-                vec![order_job(app, "order.allocate", o.id)]
-            } else {
-                vec![]
-            };
+            let mut jobs = crate::orders::allocate_if_ready(app, o);
             jobs.extend(crate::bank::deadline_jobs(app, o));
             if o.payment.status == juchu_domain::payment::PaymentStatus::Pending {
                 jobs.push(crate::provider_payments::poll_job(app, o));

@@ -222,27 +222,21 @@ fn step_ok(r: &juchu_testkit::Resp, what: &str) {
 
 /// The orders of `ids`, fetched from `c`.
 pub async fn fetch(c: &Client, ids: &[String]) -> Vec<Value> {
-    let mut out = vec![];
-    for chunk in ids.chunks(16) {
-        out.extend(
-            join_all(chunk.iter().map(|id| async move {
-                let r = c.get(&format!("/api/v1/orders/{id}"), ADMIN).await;
-                assert_eq!(r.status, 200, "order {id}: {}", r.text);
-                r.body
-            }))
-            .await,
-        );
-    }
-    out
+    get_each(c, ids, "").await
 }
 
 /// The histories (`/events`) of the orders `ids`.
 pub async fn histories(c: &Client, ids: &[String]) -> Vec<Value> {
+    get_each(c, ids, "/events").await
+}
+
+/// `GET /api/v1/orders/{id}{suffix}` for each of `ids`, sixteen at a time.
+async fn get_each(c: &Client, ids: &[String], suffix: &str) -> Vec<Value> {
     let mut out = vec![];
     for chunk in ids.chunks(16) {
         out.extend(
             join_all(chunk.iter().map(|id| async move {
-                let r = c.get(&format!("/api/v1/orders/{id}/events"), ADMIN).await;
+                let r = c.get(&format!("/api/v1/orders/{id}{suffix}"), ADMIN).await;
                 assert_eq!(r.status, 200, "order {id}: {}", r.text);
                 r.body
             }))
