@@ -1,7 +1,6 @@
 //! Bank transfer use cases (DOMAIN.md §2.2): a virtual account from the pool at receipt, deposits
 //! (webhook or Zengin statement) matched by account then amount, and the payment deadline.
 
-use crate::orders::order_job;
 use crate::zengin::{self, StatementDeposit};
 use crate::{App, AppError};
 use jiff::ToSpan;
@@ -88,18 +87,6 @@ impl App {
             .await?)
     }
 
-    /// Frees the order's account once nothing more is expected on it (paid, or cancelled).
-    pub(crate) async fn settle_account(&self, order: &Order) -> Result<(), AppError> {
-        let settled = order.status == juchu_domain::OrderStatus::Cancelled
-            || order.payment.status == PaymentStatus::Paid;
-        if settled && order.payment.virtual_account.is_some() {
-            self.store
-                .release_virtual_account(order.id, self.now())
-                .await?;
-        }
-        Ok(())
-    }
-
     /// Full account text for what a source gave: a bare number belongs to the configured pool.
     fn account_text(&self, raw: &str) -> String {
         let raw = raw.trim();
@@ -162,11 +149,7 @@ impl App {
                     let fx = o
                         .receive_deposit(amount, d.source, &actor, app.now())
                         .inspect_err(|_| refused.store(true, Ordering::Relaxed))?;
-                    let jobs = if o.ready_for_allocation(&app.policies) {
-                        vec![order_job(app, "order.allocate", o.id)]
-                    } else {
-                        vec![]
-                    };
+                    let jobs = crate::orders::allocate_if_ready(app, o);
                     Ok((fx, jobs))
                 },
                 |cs| cs.deposit = Some(record.clone()),
@@ -174,7 +157,6 @@ impl App {
             .await;
         match applied {
             Ok(order) => {
-                self.settle_account(&order).await?;
                 out.payment_status = Some(order.payment.status);
                 Ok(out)
             }
@@ -229,8 +211,7 @@ impl App {
     pub(crate) async fn bank_deadline(&self, kind: &str, id: OrderId) -> Result<(), AppError> {
         let actor = Actor::system(kind);
         let expire = kind == "bank.expire";
-        let order = self
-            .change_order(id, None, &actor, |o, app| {
+        self.change_order(id, None, &actor, |o, app| {
                 if !o.awaits_transfer() {
                     return Ok((Effects::default(), vec![]));
                 }
@@ -265,8 +246,16 @@ impl App {
                 Ok((fx, jobs))
             })
             .await?;
-        self.settle_account(&order).await
+        Ok(())
     }
+}
+
+/// The account of an order that expects no more money on it (paid, or cancelled), to be freed in
+/// the commit of the change (`order_change`), at the time of that change.
+pub(crate) fn account_to_release(order: &Order) -> Option<(OrderId, jiff::Timestamp)> {
+    let settled = order.status == juchu_domain::OrderStatus::Cancelled
+        || order.payment.status == PaymentStatus::Paid;
+    (settled && order.payment.virtual_account.is_some()).then_some((order.id, order.updated_at))
 }
 
 pub(crate) fn statement_deposit(d: StatementDeposit) -> NewDeposit {

@@ -49,7 +49,6 @@ impl App {
             })
             .await?;
         if order.status == OrderStatus::Cancelled {
-            self.settle_account(&order).await?;
             metrics::counter!("juchu_orders_cancelled_total").increment(1);
         }
         // 同梱: the other orders' shipments of its parcel no longer travel with it.

@@ -26,6 +26,16 @@ pub(crate) fn order_job(app: &App, kind: &str, id: OrderId) -> NewJob {
     }
 }
 
+/// `order.allocate` for an order nothing holds back any more (receipt done, holds released, paid
+/// as the policy requires); none otherwise.
+pub(crate) fn allocate_if_ready(app: &App, o: &Order) -> Vec<NewJob> {
+    if o.ready_for_allocation(&app.policies) {
+        vec![order_job(app, "order.allocate", o.id)]
+    } else {
+        vec![]
+    }
+}
+
 /// The change set that persists one changed order with its effects, and the provider calls and
 /// customer e-mails those effects call for (the outbox: `payment.provider` and `mail.send` jobs in
 /// the same transaction).
@@ -48,6 +58,7 @@ pub(crate) fn order_change(order: &Order, expected: i64, fx: Effects, actor: &Ac
             .collect(),
         points: fx.points,
         actor: actor_label(actor),
+        release_account: crate::bank::account_to_release(order),
         ..ChangeSet::default()
     }
 }
@@ -254,7 +265,6 @@ impl App {
             })
             .await?;
         if order.status == OrderStatus::Cancelled {
-            self.settle_account(&order).await?;
             metrics::counter!("juchu_orders_cancelled_total").increment(1);
         } else {
             metrics::counter!("juchu_cancel_requests_total").increment(1);
@@ -290,11 +300,7 @@ impl App {
     ) -> Result<Order, AppError> {
         self.change_order(id, if_match, actor, |o, app| {
             let fx = o.release_hold(code, note, actor, app.now())?;
-            let jobs = if o.ready_for_allocation(&app.policies) {
-                vec![order_job(app, "order.allocate", o.id)]
-            } else {
-                vec![]
-            };
+            let jobs = allocate_if_ready(app, o);
             Ok((fx, jobs))
         })
         .await
@@ -309,18 +315,11 @@ impl App {
         if_match: Option<i64>,
         actor: &Actor,
     ) -> Result<Order, AppError> {
-        let order = self
-            .change_order(id, if_match, actor, |o, app| {
-                let fx = o.confirm_payment(Money::yen(amount), note, actor, app.now())?;
-                let jobs = if o.ready_for_allocation(&app.policies) {
-                    vec![order_job(app, "order.allocate", o.id)]
-                } else {
-                    vec![]
-                };
-                Ok((fx, jobs))
-            })
-            .await?;
-        self.settle_account(&order).await?;
-        Ok(order)
+        self.change_order(id, if_match, actor, |o, app| {
+            let fx = o.confirm_payment(Money::yen(amount), note, actor, app.now())?;
+            let jobs = allocate_if_ready(app, o);
+            Ok((fx, jobs))
+        })
+        .await
     }
 }

@@ -400,13 +400,22 @@ async fn call(
                     Ok(c) => c,
                     Err(e) => return settle(Err(e)),
                 };
-                if matches!(charge.state, ChargeState::Authorized) {
-                    settle(
-                        p.amazon_pay
-                            .capture(&auth, amount, &k("capture")?)
-                            .await
-                            .map(|c| json!({"amount": amount, "charge_id": c.charge_id})),
-                    )
+                let key = k("capture")?;
+                let capture = p.amazon_pay.capture(&auth, amount, &key);
+                let captured = match charge.state {
+                    ChargeState::Authorized => Some(capture.await),
+                    // Captured already: by an earlier attempt of this job that died before
+                    // recording the answer (its key replays that capture), or by an earlier parcel
+                    // (refused: this parcel is a new charge). Charging anew in the first case would
+                    // take the money twice.
+                    ChargeState::Completed | ChargeState::CaptureInitiated => match capture.await {
+                        Err(e) if is_refusal(&e) => None,
+                        replayed => Some(replayed),
+                    },
+                    _ => None,
+                };
+                if let Some(r) = captured {
+                    settle(r.map(|c| json!({"amount": amount, "charge_id": c.charge_id})))
                 } else {
                     let Some(permission) = charge.charge_permission_id.clone() else {
                         return Ok(Done::Refused(format!(

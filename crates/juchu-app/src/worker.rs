@@ -1,7 +1,6 @@
 //! The worker: claims jobs with a lease, runs them, and records each job's completion in the same
 //! transaction as its effects, so that a job's work commits once even with several workers.
 
-use crate::orders::order_job;
 use crate::{App, AppError, payments};
 use jiff::SignedDuration;
 use juchu_domain::allocation::{self, Availability, WarehouseInfo};
@@ -15,6 +14,9 @@ pub struct WorkerOptions {
     /// Unique per process: leases name it.
     pub id: String,
     pub batch: i64,
+    /// How long a claimed job is ours without a sign of life. The worker renews the leases of its
+    /// batch every third of this while it runs, so a long batch keeps its jobs, and the jobs of a
+    /// worker that died (a crash, a SIGKILL) go to another one this long after its last renewal.
     pub lease: SignedDuration,
     pub idle_poll: Duration,
     /// Attempts before a job is dead-lettered.
@@ -26,7 +28,7 @@ impl Default for WorkerOptions {
         WorkerOptions {
             id: format!("worker-{}", uuid::Uuid::now_v7().simple()),
             batch: 32,
-            lease: SignedDuration::from_secs(60),
+            lease: SignedDuration::from_secs(15),
             idle_poll: Duration::from_millis(200),
             max_attempts: 8,
         }
@@ -107,9 +109,37 @@ impl Worker {
             .store
             .claim_jobs(&self.opts.id, now, until, self.opts.batch)
             .await?;
+        self.stats
+            .claimed
+            .fetch_add(jobs.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        if jobs.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+        let work = self.run_batch(&jobs, now);
+        tokio::pin!(work);
+        let every = (self.opts.lease.unsigned_abs() / 3).max(Duration::from_millis(100));
+        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tokio::select! {
+                () = &mut work => return Ok(jobs.len()),
+                _ = renew.tick() => self.renew(&ids).await,
+            }
+        }
+    }
+
+    /// Extends the leases of the batch still running (see [`WorkerOptions::lease`]).
+    async fn renew(&self, ids: &[i64]) {
+        let now = self.app.now();
+        let until = now.saturating_add(self.opts.lease).unwrap_or(now);
+        if let Err(e) = self.app.store.renew_jobs(&self.opts.id, ids, until).await {
+            tracing::warn!(error = %e, "renewing job leases failed");
+        }
+    }
+
+    async fn run_batch(&self, jobs: &[Job], now: jiff::Timestamp) {
         use std::sync::atomic::Ordering::Relaxed;
-        self.stats.claimed.fetch_add(jobs.len() as u64, Relaxed);
-        for job in &jobs {
+        for job in jobs {
             let outcome = self.handle(job).await;
             let kind = job.kind.clone();
             match outcome {
@@ -137,7 +167,6 @@ impl Worker {
                 }
             }
         }
-        Ok(jobs.len())
     }
 
     async fn handle(&self, job: &Job) -> Result<(), AppError> {
@@ -288,11 +317,7 @@ impl Worker {
                 }
             };
             let fx = o.settle_pending_payment(verdict, actor, app.now())?;
-            let jobs = if o.ready_for_allocation(&app.policies) {
-                vec![order_job(app, "order.allocate", o.id)]
-            } else {
-                vec![]
-            };
+            let jobs = crate::orders::allocate_if_ready(app, o);
             Ok((fx, jobs))
         })
         .await
@@ -304,9 +329,12 @@ impl Worker {
         let account = self.app.assign_account_for(order_id(job)?).await?;
         let review = self.app.review_for(order_id(job)?).await?;
         // The providers' answer, asked before the commit with keys that make asking again safe.
+        // A cancelled order is asked about again when an earlier attempt may have been authorised
+        // before it died: the same key returns that authorisation, which is then voided.
+        use juchu_domain::OrderStatus::{Cancelled, Received};
         let remote = match self.app.providers.clone() {
             Some(p) => match self.app.store.get_order(order_id(job)?).await? {
-                Some(o) if o.status == juchu_domain::OrderStatus::Received => {
+                Some(o) if o.status == Received || (o.status == Cancelled && job.attempts > 1) => {
                     crate::provider_payments::authorize(&p, &o).await?
                 }
                 _ => None,
@@ -314,6 +342,13 @@ impl Worker {
             None => None,
         };
         self.order_step(job, |o, app, actor| {
+            // Cancelled while the call was on its way: release what the provider holds.
+            if let (Cancelled, Some(outcome)) = (o.status, &remote) {
+                return Ok((
+                    o.void_late_authorization(outcome, actor, app.now())?,
+                    vec![],
+                ));
+            }
             if account.is_some() {
                 o.payment.virtual_account.clone_from(&account);
             }
@@ -323,11 +358,7 @@ impl Worker {
                 None => payments::authorize(o, &app.policies, app.now()),
             };
             let fx = crate::review::merge(reviewed, o.complete_receipt(outcome, actor, app.now())?);
-            let mut jobs = if o.ready_for_allocation(&app.policies) {
-                vec![order_job(app, "order.allocate", o.id)]
-            } else {
-                vec![]
-            };
+            let mut jobs = crate::orders::allocate_if_ready(app, o);
             jobs.extend(crate::bank::deadline_jobs(app, o));
             if o.payment.status == juchu_domain::payment::PaymentStatus::Pending {
                 jobs.push(crate::provider_payments::poll_job(app, o));

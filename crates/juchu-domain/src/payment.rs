@@ -206,4 +206,46 @@ impl crate::order::Order {
         self.touch(at);
         fx
     }
+
+    /// The provider authorised this order's payment after the order was cancelled: the cancel
+    /// came while the receipt's call was on its way, or the receipt ran again after dying past
+    /// its call. The authorisation is recorded and voided at once (a `payment.voided` naming it,
+    /// whose provider job releases it), so nothing stays held on the customer's card. Refused,
+    /// changing nothing, unless the order is cancelled and the provider holds an authorisation
+    /// (or a credit check) the order does not know.
+    pub fn void_late_authorization(
+        &mut self,
+        outcome: &PaymentOutcome,
+        actor: &crate::actor::Actor,
+        at: jiff::Timestamp,
+    ) -> Result<crate::lifecycle::Effects, crate::error::DomainError> {
+        use crate::status::OrderStatus;
+        let (id, amount) = match outcome {
+            PaymentOutcome::Authorized {
+                authorization_id,
+                amount,
+                ..
+            } => (authorization_id.clone(), *amount),
+            // A credit check still running (審査中) is a transaction at the provider too.
+            PaymentOutcome::Pending { reference, .. } => (reference.clone(), self.totals.total),
+            _ => return Err(self.refuse(OrderStatus::Cancelled, "the provider holds nothing")),
+        };
+        if self.status != OrderStatus::Cancelled {
+            return Err(self.refuse(OrderStatus::Cancelled, "the order is not cancelled"));
+        }
+        if self.payment.authorization_id.as_deref() == Some(id.as_str()) {
+            return Err(self.refuse(OrderStatus::Cancelled, "the authorisation is known"));
+        }
+        let mut fx = crate::lifecycle::Effects::default();
+        self.payment.authorization_id = Some(id.clone());
+        self.payment.authorized_amount = amount;
+        self.payment.status = PaymentStatus::Voided;
+        let data = serde_json::json!({"authorization_id": id, "amount": amount});
+        let mut late = data.clone();
+        late["after_cancel"] = true.into();
+        fx.event("payment.authorized", actor, at, late);
+        fx.event("payment.voided", actor, at, data);
+        self.touch(at);
+        Ok(fx)
+    }
 }

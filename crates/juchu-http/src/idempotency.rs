@@ -4,6 +4,11 @@
 //! Keys are scoped per API key. A key is reserved before the request runs, so two concurrent
 //! requests with one key never both run (the second gets 409 `request_in_progress`). Responses
 //! below 500 are kept; a 5xx releases the key so that a retry can run.
+//!
+//! A running request refreshes its reservation every [`HEARTBEAT`]; a reservation with no sign of
+//! life for [`STALE_AFTER`] belongs to a request that died with its server (a crash, a SIGKILL),
+//! and a retry takes it over and runs. So after a restart a client's retry waits seconds, not
+//! minutes, and a slow request is never run twice.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -15,8 +20,14 @@ use axum::response::{IntoResponse, Response};
 use jiff::SignedDuration;
 use juchu_store::IdempotencyState;
 use sha2::{Digest, Sha256};
+use std::time::Duration;
 
 pub const MAX_BODY: usize = 1024 * 1024;
+
+/// How often a running request refreshes its reservation.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+/// A reservation not refreshed for this long (three heartbeats) is taken over by a retry.
+const STALE_AFTER: SignedDuration = SignedDuration::from_secs(15);
 
 pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST {
@@ -55,7 +66,7 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
         hex::encode(h.finalize())
     };
     let now = s.app.now();
-    let stale = now.checked_sub(SignedDuration::from_mins(5)).unwrap_or(now);
+    let stale = now.checked_sub(STALE_AFTER).unwrap_or(now);
     let state = match s
         .app
         .store
@@ -72,9 +83,8 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
         }
         IdempotencyState::Done { status, body, .. } => replay(status, body),
         IdempotencyState::Reserved => {
-            let resp = next
-                .run(Request::from_parts(parts, Body::from(bytes)))
-                .await;
+            let run = next.run(Request::from_parts(parts, Body::from(bytes)));
+            let resp = alive(&s, &scope, &key, run).await;
             let status = resp.status();
             let (rparts, rbody) = resp.into_parts();
             let rbytes = match to_bytes(rbody, 64 * 1024 * 1024).await {
@@ -96,6 +106,27 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
                 tracing::warn!(error = %e, "could not record the idempotent response");
             }
             Response::from_parts(rparts, Body::from(rbytes))
+        }
+    }
+}
+
+/// Runs the request, refreshing its reservation every [`HEARTBEAT`] while it runs.
+async fn alive(
+    s: &AppState,
+    scope: &str,
+    key: &str,
+    run: impl Future<Output = Response>,
+) -> Response {
+    tokio::pin!(run);
+    let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
+    loop {
+        tokio::select! {
+            resp = &mut run => return resp,
+            _ = beat.tick() => {
+                if let Err(e) = s.app.store.idempotency_touch(scope, key, s.app.now()).await {
+                    tracing::warn!(error = %e, "could not refresh an idempotency reservation");
+                }
+            }
         }
     }
 }

@@ -114,15 +114,7 @@ impl BankStore for PostgresStore {
     }
 
     async fn release_virtual_account(&self, order: OrderId, now: Timestamp) -> Result<()> {
-        sqlx::query(
-            "UPDATE virtual_accounts SET order_id = NULL, released_at = $1 WHERE order_id = $2",
-        )
-        .bind(micros(now))
-        .bind(order.to_string())
-        .execute(&self.pool)
-        .await
-        .map_err(db_err)?;
-        Ok(())
+        release_account(&self.pool, order, now).await
     }
 
     async fn account_holder(&self, account: &str) -> Result<Option<OrderId>> {
@@ -177,4 +169,20 @@ impl BankStore for PostgresStore {
         .map_err(db_err)?;
         rows.iter().map(deposit).collect()
     }
+}
+
+/// Frees the account `order` holds (if any), from `now` on; on the pool or inside a commit.
+pub(crate) async fn release_account<'e, E>(e: E, order: OrderId, now: Timestamp) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Postgres>,
+{
+    sqlx::query(
+        "UPDATE virtual_accounts SET order_id = NULL, released_at = $1 WHERE order_id = $2",
+    )
+    .bind(micros(now))
+    .bind(order.to_string())
+    .execute(e)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }

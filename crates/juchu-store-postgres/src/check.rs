@@ -63,6 +63,19 @@ impl PostgresStore {
                 .into_iter()
                 .map(|id| format!("cancelled order {id} still holds stock")),
         );
+        // Freed in the commit that cancels (bank transfers): a cancelled order expects no money.
+        let accounts: Vec<String> = sqlx::query_scalar(
+            "SELECT o.id || ' (' || v.account || ')' FROM orders o
+             JOIN virtual_accounts v ON v.order_id = o.id WHERE o.status = 'cancelled'",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        problems.extend(
+            accounts
+                .into_iter()
+                .map(|x| format!("cancelled order {x} still holds a virtual account")),
+        );
         let docs: Vec<String> = sqlx::query_scalar(
             "SELECT doc FROM orders WHERE status NOT IN ('recognized', 'cancelled')",
         )

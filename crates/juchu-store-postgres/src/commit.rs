@@ -64,6 +64,9 @@ impl PostgresStore {
         for w in &cs.orders {
             write_order(&mut tx, w).await?;
         }
+        if let Some((order, at)) = cs.release_account {
+            crate::bank::release_account(&mut *tx, order, at).await?;
+        }
         for (order_id, e) in &cs.events {
             sqlx::query(
                 "INSERT INTO order_events (order_id, kind, at, event) VALUES ($1, $2, $3, $4)",

@@ -53,6 +53,25 @@ impl PostgresStore {
         Ok(jobs)
     }
 
+    pub(crate) async fn renew_jobs_impl(
+        &self,
+        worker: &str,
+        ids: &[i64],
+        lease_until: Timestamp,
+    ) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE jobs SET locked_until = $1
+             WHERE id = ANY($2) AND locked_by = $3 AND status = 'running'",
+        )
+        .bind(micros(lease_until))
+        .bind(ids)
+        .bind(worker)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(r.rows_affected())
+    }
+
     /// Each statement runs on its own (autocommit): a unique violation aborts the transaction it
     /// happens in, so the fallback could not share a transaction with the failed update.
     pub(crate) async fn fail_job_impl(

@@ -151,4 +151,20 @@ impl PostgresStore {
             .map_err(db_err)?;
         Ok(())
     }
+
+    pub(crate) async fn idempotency_touch_impl(
+        &self,
+        scope: &str,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query("UPDATE idempotency SET created_at = $1 WHERE scope = $2 AND key = $3 AND status IS NULL")
+            .bind(micros(now))
+            .bind(scope)
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
 }

@@ -114,15 +114,7 @@ impl BankStore for SqliteStore {
     }
 
     async fn release_virtual_account(&self, order: OrderId, now: Timestamp) -> Result<()> {
-        sqlx::query(
-            "UPDATE virtual_accounts SET order_id = NULL, released_at = ? WHERE order_id = ?",
-        )
-        .bind(micros(now))
-        .bind(order.to_string())
-        .execute(&self.write)
-        .await
-        .map_err(db_err)?;
-        Ok(())
+        release_account(&self.write, order, now).await
     }
 
     async fn account_holder(&self, account: &str) -> Result<Option<OrderId>> {
@@ -177,4 +169,18 @@ impl BankStore for SqliteStore {
         .map_err(db_err)?;
         rows.iter().map(deposit).collect()
     }
+}
+
+/// Frees the account `order` holds (if any), from `now` on; on the pool or inside a commit.
+pub(crate) async fn release_account<'e, E>(e: E, order: OrderId, now: Timestamp) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query("UPDATE virtual_accounts SET order_id = NULL, released_at = ? WHERE order_id = ?")
+        .bind(micros(now))
+        .bind(order.to_string())
+        .execute(e)
+        .await
+        .map_err(db_err)?;
+    Ok(())
 }

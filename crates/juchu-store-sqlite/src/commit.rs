@@ -63,6 +63,9 @@ impl SqliteStore {
         for w in &cs.orders {
             write_order(&mut tx, w).await?;
         }
+        if let Some((order, at)) = cs.release_account {
+            crate::bank::release_account(&mut *tx, order, at).await?;
+        }
         for (order_id, e) in &cs.events {
             sqlx::query("INSERT INTO order_events (order_id, kind, at, event) VALUES (?, ?, ?, ?)")
                 .bind(order_id.to_string())

@@ -3,7 +3,7 @@
 use crate::{SqliteStore, db_err, is_unique_violation};
 use jiff::Timestamp;
 use juchu_store::codec::{json_value, micros};
-use juchu_store::{Job, Result};
+use juchu_store::{Job, Result, StoreError};
 use sqlx::Row;
 
 impl SqliteStore {
@@ -45,6 +45,26 @@ impl SqliteStore {
             .collect::<Result<Vec<_>>>()?;
         jobs.sort_by_key(|j| j.id);
         Ok(jobs)
+    }
+
+    pub(crate) async fn renew_jobs_impl(
+        &self,
+        worker: &str,
+        ids: &[i64],
+        lease_until: Timestamp,
+    ) -> Result<u64> {
+        let ids = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let r = sqlx::query(
+            "UPDATE jobs SET locked_until = ?1
+             WHERE id IN (SELECT value FROM json_each(?2)) AND locked_by = ?3 AND status = 'running'",
+        )
+        .bind(micros(lease_until))
+        .bind(ids)
+        .bind(worker)
+        .execute(&self.write)
+        .await
+        .map_err(db_err)?;
+        Ok(r.rows_affected())
     }
 
     pub(crate) async fn fail_job_impl(

@@ -133,4 +133,22 @@ impl SqliteStore {
             .map_err(db_err)?;
         Ok(())
     }
+
+    pub(crate) async fn idempotency_touch_impl(
+        &self,
+        scope: &str,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE idempotency SET created_at = ? WHERE scope = ? AND key = ? AND status IS NULL",
+        )
+        .bind(micros(now))
+        .bind(scope)
+        .bind(key)
+        .execute(&self.write)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
 }

@@ -139,6 +139,9 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Job>> {
         self.claim_jobs_impl(worker, now, lease_until, limit).await
     }
+    async fn renew_jobs(&self, worker: &str, ids: &[i64], lease_until: Timestamp) -> Result<u64> {
+        self.renew_jobs_impl(worker, ids, lease_until).await
+    }
     async fn fail_job(
         &self,
         id: i64,
@@ -179,6 +182,9 @@ impl Store for SqliteStore {
     }
     async fn idempotency_abandon(&self, scope: &str, key: &str) -> Result<()> {
         self.idempotency_abandon_impl(scope, key).await
+    }
+    async fn idempotency_touch(&self, scope: &str, key: &str, now: Timestamp) -> Result<()> {
+        self.idempotency_touch_impl(scope, key, now).await
     }
     async fn check_invariants(&self) -> Result<Vec<String>> {
         self.check_invariants_impl().await

@@ -140,6 +140,9 @@ pub trait Store:
         lease_until: Timestamp,
         limit: i64,
     ) -> Result<Vec<Job>>;
+    /// Extends to `lease_until` the leases `worker` holds on the jobs `ids` it is still running;
+    /// returns how many it still held (a job completed or taken over is left alone).
+    async fn renew_jobs(&self, worker: &str, ids: &[i64], lease_until: Timestamp) -> Result<u64>;
     /// Records a failure: retry at `retry_at`, or dead-letter when `None`.
     async fn fail_job(
         &self,
@@ -173,6 +176,9 @@ pub trait Store:
         body: &[u8],
     ) -> Result<()>;
     async fn idempotency_abandon(&self, scope: &str, key: &str) -> Result<()>;
+    /// A sign of life of the request that reserved `(scope, key)`: its reservation counts from
+    /// `now`, so only the reservations of requests that died go stale.
+    async fn idempotency_touch(&self, scope: &str, key: &str, now: Timestamp) -> Result<()>;
 
     /// Checks DOMAIN.md §4.1–4.2 against the stored data; empty when all is well.
     async fn check_invariants(&self) -> Result<Vec<String>>;

@@ -116,6 +116,10 @@ pub struct ChangeSet {
     /// A bank deposit stored in the same transaction as the order it pays, so it is never counted
     /// without being applied; a `dedupe_key` seen before fails the commit with `DuplicateDeposit`.
     pub deposit: Option<crate::DepositRecord>,
+    /// The virtual account of an order that expects no more money (paid, or cancelled), freed at
+    /// this time in the same transaction as the change that settled it: a crash in between cannot
+    /// leave a cancelled order holding an account.
+    pub release_account: Option<(OrderId, Timestamp)>,
 }
 
 impl ChangeSet {
@@ -129,6 +133,7 @@ impl ChangeSet {
             && self.purchasing.is_empty()
             && self.points.is_empty()
             && self.deposit.is_none()
+            && self.release_account.is_none()
     }
 }
 

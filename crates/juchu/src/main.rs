@@ -317,7 +317,9 @@ async fn main() -> anyhow::Result<()> {
             let handle = server::start_with(app, &listen, !no_worker, console).await?;
             println!("juchu listening on {}", handle.url());
             server::shutdown_signal().await;
-            handle.stop().await;
+            if let Some(stats) = handle.stop().await {
+                println!("{}", server::worker_summary(&stats));
+            }
         }
         Command::Worker { db } => {
             let app = open_app(&db).await?;
@@ -326,13 +328,7 @@ async fn main() -> anyhow::Result<()> {
             server::shutdown_signal().await;
             let _ = tx.send(true);
             if let Ok(stats) = run.await {
-                use std::sync::atomic::Ordering::Relaxed;
-                println!(
-                    "worker stopped: claimed {} jobs, done {}, failed {}",
-                    stats.claimed.load(Relaxed),
-                    stats.done.load(Relaxed),
-                    stats.failed.load(Relaxed)
-                );
+                println!("{}", server::worker_summary(&stats));
             }
         }
         Command::Migrate { db } => {

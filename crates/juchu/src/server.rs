@@ -1,7 +1,7 @@
 //! `juchu serve`: the HTTP API and the worker in one process, with graceful shutdown.
 
 use anyhow::Context;
-use juchu_app::{App, Worker, WorkerOptions};
+use juchu_app::{App, Worker, WorkerOptions, WorkerStats};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -13,6 +13,7 @@ pub struct ServerHandle {
     pub app: App,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    worker: Option<JoinHandle<WorkerStats>>,
 }
 
 impl ServerHandle {
@@ -20,18 +21,21 @@ impl ServerHandle {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting requests, lets running ones finish, stops the worker.
-    pub async fn stop(self) {
+    /// Stops accepting requests, lets running ones finish, stops the worker; returns what the
+    /// worker did (none when it ran without one).
+    pub async fn stop(self) -> Option<WorkerStats> {
         let _ = self.stop.send(true);
-        for t in self.tasks {
-            let _ = t.await;
-        }
+        self.wait().await
     }
 
     /// Waits until the server stops (Ctrl-C or SIGTERM in `juchu serve`).
-    pub async fn wait(self) {
+    pub async fn wait(self) -> Option<WorkerStats> {
         for t in self.tasks {
             let _ = t.await;
+        }
+        match self.worker {
+            Some(w) => w.await.ok(),
+            None => None,
         }
     }
 }
@@ -58,12 +62,11 @@ pub async fn start_with(
         tracing::warn!(error = %e, "scheduling the monthly close failed");
     }
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut tasks = Vec::new();
     // The API (with its problem+json layers) and the console (HTML) side by side.
     let router =
         juchu_http::router(app.clone()).merge(juchu_console::router_with(app.clone(), console));
     let mut rx = stop_rx.clone();
-    tasks.push(tokio::spawn(async move {
+    let http = tokio::spawn(async move {
         let shutdown = async move {
             let _ = rx.wait_for(|s| *s).await;
         };
@@ -75,20 +78,31 @@ pub async fn start_with(
         {
             tracing::error!(error = %e, "HTTP server failed");
         }
-    }));
-    if worker {
+    });
+    let worker = worker.then(|| {
         let w = Worker::new(app.clone(), WorkerOptions::default());
-        tasks.push(tokio::spawn(async move {
-            w.run(stop_rx).await;
-        }));
-    }
-    tracing::info!(%addr, worker, "juchu is serving");
+        tokio::spawn(w.run(stop_rx))
+    });
+    tracing::info!(%addr, worker = worker.is_some(), "juchu is serving");
     Ok(ServerHandle {
         addr,
         app,
         stop: stop_tx,
-        tasks,
+        tasks: vec![http],
+        worker,
     })
+}
+
+/// The line `juchu serve` and `juchu worker` print when their worker stops: "worker stopped:
+/// claimed N jobs, done M, failed F" (the multi-process tests add these up).
+pub fn worker_summary(stats: &WorkerStats) -> String {
+    use std::sync::atomic::Ordering::Relaxed;
+    format!(
+        "worker stopped: claimed {} jobs, done {}, failed {}",
+        stats.claimed.load(Relaxed),
+        stats.done.load(Relaxed),
+        stats.failed.load(Relaxed)
+    )
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

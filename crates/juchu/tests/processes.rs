@@ -3,164 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{ADMIN, Proc, no_errors_logged, run_check, worker_stats};
 use futures::future::join_all;
 use juchu_testkit::{Api, Backend, Resp, TestDb, order_body};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::Stdio;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::{Child, Command};
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
-
-const ADMIN: &str = "processes-test-admin-token-0123456789";
-
-/// A running `juchu` process; killed when dropped (also when a test fails, and then its output is
-/// printed).
-struct Proc {
-    name: String,
-    child: Child,
-    output: Arc<Mutex<Vec<String>>>,
-    lines: mpsc::UnboundedReceiver<String>,
-    pumps: Vec<JoinHandle<()>>,
-}
-
-fn pump<R: AsyncRead + Unpin + Send + 'static>(
-    r: R,
-    tx: mpsc::UnboundedSender<String>,
-    output: Arc<Mutex<Vec<String>>>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(r).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            output.lock().unwrap().push(line.clone());
-            let _ = tx.send(line);
-        }
-    })
-}
-
-impl Proc {
-    fn spawn(name: &str, args: &[&str]) -> Proc {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_juchu"))
-            .args(args)
-            .env("JUCHU_ADMIN_TOKEN", ADMIN)
-            .env("JUCHU_LOG", "warn,sqlx=warn")
-            .env_remove("JUCHU_CONFIG")
-            .env_remove("JUCHU_DATABASE_URL")
-            .env_remove("JUCHU_LISTEN")
-            .env_remove("JUCHU_LOG_FORMAT")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start juchu");
-        let (tx, lines) = mpsc::unbounded_channel();
-        let output = Arc::new(Mutex::new(Vec::new()));
-        let pumps = vec![
-            pump(child.stdout.take().unwrap(), tx.clone(), output.clone()),
-            pump(child.stderr.take().unwrap(), tx, output.clone()),
-        ];
-        Proc {
-            name: name.to_owned(),
-            child,
-            output,
-            lines,
-            pumps,
-        }
-    }
-
-    /// `juchu serve` on a free port; returns it and its base URL.
-    async fn serve(name: &str, database: &str, worker: bool) -> (Proc, String) {
-        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--database", database];
-        if !worker {
-            args.push("--no-worker");
-        }
-        let mut p = Proc::spawn(name, &args);
-        let line = p.wait_line(|l| l.starts_with("juchu listening on ")).await;
-        let url = line["juchu listening on ".len()..].trim().to_owned();
-        (p, url)
-    }
-
-    fn output(&self) -> String {
-        self.output.lock().unwrap().join("\n")
-    }
-
-    async fn wait_line(&mut self, want: impl Fn(&str) -> bool) -> String {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        loop {
-            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
-                Ok(Some(line)) if want(&line) => return line,
-                Ok(Some(_)) => {}
-                Ok(None) => panic!("{} exited early:\n{}", self.name, self.output()),
-                Err(_) => panic!("{} printed no such line:\n{}", self.name, self.output()),
-            }
-        }
-    }
-
-    fn sigterm(&self) {
-        let pid = self.child.id().expect("running");
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success(), "kill -TERM {pid}");
-    }
-
-    /// Sends SIGTERM, waits for a clean exit, and returns everything the process printed.
-    async fn stop(mut self) -> String {
-        self.sigterm();
-        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
-            .await
-            .unwrap_or_else(|_| panic!("{} ignored SIGTERM:\n{}", self.name, self.output()))
-            .expect("wait");
-        for p in std::mem::take(&mut self.pumps) {
-            let _ = p.await;
-        }
-        assert!(
-            status.success(),
-            "{} exited with {status}:\n{}",
-            self.name,
-            self.output()
-        );
-        self.output()
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("--- {} printed:\n{}\n---", self.name, self.output());
-        }
-    }
-}
-
-/// `(claimed, done, failed)` from "worker stopped: claimed N jobs, done M, failed F".
-fn worker_stats(name: &str, output: &str) -> (u64, u64, u64) {
-    let line = output
-        .lines()
-        .find(|l| l.starts_with("worker stopped: claimed "))
-        .unwrap_or_else(|| panic!("{name} printed no stats:\n{output}"));
-    let n: Vec<u64> = line
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().unwrap())
-        .collect();
-    assert_eq!(n.len(), 3, "{line}");
-    (n[0], n[1], n[2])
-}
-
-/// No storage failure (a 5xx) and no failed job was logged.
-fn no_errors_logged(name: &str, output: &str) {
-    let bad: Vec<&str> = output
-        .lines()
-        .filter(|l| l.contains("ERROR") || l.contains("job failed"))
-        .collect();
-    assert!(bad.is_empty(), "{name} logged:\n{}", bad.join("\n"));
-}
 
 /// Quantity 1–3 of order `i`.
 fn quantity(i: usize) -> i64 {
@@ -238,22 +90,6 @@ fn events_of<'a>(events: &'a Value, kind: &str) -> impl Iterator<Item = &'a Valu
         .unwrap()
         .iter()
         .filter(move |e| e["kind"] == kind)
-}
-
-async fn run_check(database: &str) {
-    let out = Command::new(env!("CARGO_BIN_EXE_juchu"))
-        .args(["check", "--database", database])
-        .env("JUCHU_LOG", "warn")
-        .env_remove("JUCHU_CONFIG")
-        .output()
-        .await
-        .expect("juchu check");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("invariants hold"),
-        "juchu check: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Orders placed while no worker runs wait in `received`; two `juchu worker` processes then share

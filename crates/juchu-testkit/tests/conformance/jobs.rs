@@ -1,15 +1,18 @@
-//! The job table (outbox) on each backend: leases, retry with backoff, dead-letter, de-duplication.
+//! The job table (outbox) on each backend: leases and their renewal, retry with backoff,
+//! dead-letter, de-duplication; and the lease-like reservations of idempotency keys.
 
 use jiff::{SignedDuration, Timestamp};
 use juchu_app::{App, FakeClock, Worker, WorkerOptions};
 use juchu_domain::policy::Policies;
-use juchu_store::{ChangeSet, NewJob, Store, StoreError};
+use juchu_store::{ChangeSet, IdempotencyState, NewJob, Store, StoreError};
 use juchu_testkit::{Backend, TestDb};
 use serde_json::json;
 use std::sync::Arc;
 
 juchu_testkit::on_both_backends!(
     a_lost_lease_cannot_complete_the_job,
+    a_renewed_lease_keeps_the_job_until_its_worker_stops_renewing,
+    a_refreshed_idempotency_reservation_is_not_taken_over,
     failing_jobs_back_off_then_go_dead,
     pending_jobs_are_deduplicated_by_key,
 );
@@ -75,6 +78,78 @@ async fn a_lost_lease_cannot_complete_the_job(b: Backend) {
     };
     s.commit(done_by_b).await.unwrap();
     assert!(counts(s.job_counts(t0()).await.unwrap()).is_empty());
+    db.drop_now().await;
+}
+
+/// The worker renews the leases of the batch it is running: a renewed job stays its own past the
+/// first lease, and goes to another worker only once the renewals stop (the worker died).
+async fn a_renewed_lease_keeps_the_job_until_its_worker_stops_renewing(b: Backend) {
+    let (db, s) = store(b).await;
+    s.commit(ChangeSet {
+        jobs: vec![job("x", t0(), None), job("y", t0(), None)],
+        ..ChangeSet::default()
+    })
+    .await
+    .unwrap();
+    let secs = |n: i64| t0() + SignedDuration::from_secs(n);
+    let a = s.claim_jobs("a", t0(), secs(15), 10).await.unwrap();
+    assert_eq!(a.len(), 2);
+    // A finishes x and renews what it holds at 10 s: y only (x is gone), until 25 s.
+    let done = ChangeSet {
+        complete_job: Some((a[0].id, "a".into())),
+        ..ChangeSet::default()
+    };
+    s.commit(done).await.unwrap();
+    let ids = [a[0].id, a[1].id];
+    assert_eq!(s.renew_jobs("a", &ids, secs(25)).await.unwrap(), 1);
+    // Past the first lease, B gets nothing; another worker cannot renew A's lease.
+    assert!(
+        s.claim_jobs("b", secs(20), secs(35), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.renew_jobs("b", &ids, secs(99)).await.unwrap(), 0);
+    // A died after its last renewal: at 26 s B takes y over, and A can no longer renew it.
+    let b_jobs = s.claim_jobs("b", secs(26), secs(41), 10).await.unwrap();
+    assert_eq!(b_jobs.len(), 1);
+    assert_eq!(b_jobs[0].id, a[1].id);
+    assert_eq!(s.renew_jobs("a", &ids, secs(40)).await.unwrap(), 0);
+    db.drop_now().await;
+}
+
+/// An idempotency key's reservation refreshed by its running request is not taken over, however
+/// old the request; one left by a request that died goes stale and a retry reserves it.
+async fn a_refreshed_idempotency_reservation_is_not_taken_over(b: Backend) {
+    let (db, s) = store(b).await;
+    let secs = |n: i64| t0() + SignedDuration::from_secs(n);
+    let begin = |now: i64| {
+        let s = s.clone();
+        async move {
+            s.idempotency_begin("scope", "k", "h", secs(now), secs(now - 15))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(begin(0).await, IdempotencyState::Reserved);
+    s.idempotency_touch("scope", "k", secs(10)).await.unwrap();
+    s.idempotency_touch("scope", "k", secs(20)).await.unwrap();
+    assert_eq!(
+        begin(30).await,
+        IdempotencyState::InProgress,
+        "refreshed at 20 s"
+    );
+    // No sign of life since 20 s: at 36 s a retry takes the key over.
+    assert_eq!(begin(36).await, IdempotencyState::Reserved);
+    // A finished request's record is not touched by a late refresh of the dead one.
+    s.idempotency_finish("scope", "k", 201, b"{}")
+        .await
+        .unwrap();
+    s.idempotency_touch("scope", "k", secs(99)).await.unwrap();
+    assert!(matches!(
+        begin(200).await,
+        IdempotencyState::Done { status: 201, .. }
+    ));
     db.drop_now().await;
 }
 

@@ -27,6 +27,7 @@ mod points;
 mod provider_payments;
 mod purchasing;
 mod queries;
+mod receipt_race;
 mod recognition;
 mod returns;
 mod review;
