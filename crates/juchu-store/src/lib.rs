@@ -2,6 +2,7 @@
 //! conformance suite (`juchu-testkit`). No SQL here.
 
 mod accounting;
+mod audit;
 pub mod bank;
 mod carriers;
 pub mod codec;
@@ -12,6 +13,7 @@ mod records;
 mod review;
 
 pub use accounting::{AccountingStore, MonthClose};
+pub use audit::{AuditFilter, AuditRecord, AuditStore};
 pub use bank::{AccountPool, BankStore, DepositRecord};
 pub use carriers::{CarrierEventRecord, CarrierStore};
 pub use error::StoreError;
@@ -28,7 +30,15 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 #[async_trait]
 pub trait Store:
-    CarrierStore + BankStore + ReviewStore + PointsStore + AccountingStore + Send + Sync + 'static
+    CarrierStore
+    + BankStore
+    + ReviewStore
+    + PointsStore
+    + AccountingStore
+    + AuditStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Applies the migrations of this backend.
     async fn migrate(&self) -> Result<()>;

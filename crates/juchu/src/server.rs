@@ -20,12 +20,14 @@ impl ServerHandle {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting requests, lets running ones finish, stops the worker.
+    /// Stops accepting requests, lets running ones finish, stops the worker, and writes the
+    /// audit entries still queued.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         for t in self.tasks {
             let _ = t.await;
         }
+        flush_audit(&self.app).await;
     }
 
     /// Waits until the server stops (Ctrl-C or SIGTERM in `juchu serve`).
@@ -33,6 +35,14 @@ impl ServerHandle {
         for t in self.tasks {
             let _ = t.await;
         }
+        flush_audit(&self.app).await;
+    }
+}
+
+/// The last requests may have finished after the audit writer's final write.
+async fn flush_audit(app: &App) {
+    if let Err(e) = app.flush_audit().await {
+        tracing::warn!(error = %e, "writing the audit log at shutdown failed");
     }
 }
 
@@ -63,6 +73,8 @@ pub async fn start(app: App, listen: &str, worker: bool) -> anyhow::Result<Serve
             tracing::error!(error = %e, "HTTP server failed");
         }
     }));
+    // Audit entries are queued by the HTTP layer and the console, and written here in batches.
+    tasks.push(tokio::spawn(app.clone().run_audit_writer(stop_rx.clone())));
     if worker {
         let w = Worker::new(app.clone(), WorkerOptions::default());
         tasks.push(tokio::spawn(async move {

@@ -5,6 +5,7 @@
 
 mod accounting;
 mod allocation;
+mod authz;
 mod bank;
 mod cancel;
 mod carriers;
@@ -28,4 +29,5 @@ mod queries;
 mod recognition;
 mod returns;
 mod review;
+mod security;
 mod split;
