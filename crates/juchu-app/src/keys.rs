@@ -6,13 +6,25 @@ use juchu_store::{ApiKeyRecord, StoreError};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct NewApiKey {
     pub id: String,
     pub name: String,
     pub role: Role,
     /// Shown once; keep it.
     pub secret: String,
+}
+
+/// By hand, so that the secret never reaches a log through `{:?}`.
+impl std::fmt::Debug for NewApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewApiKey")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("secret", &"***")
+            .finish()
+    }
 }
 
 pub fn hash_secret(secret: &str) -> String {

@@ -3,6 +3,7 @@
 
 pub(crate) mod accounting;
 mod allocation;
+mod audit;
 mod bank;
 mod cancel;
 mod carriers;
@@ -37,6 +38,7 @@ pub use juchu_formats::zengin_write;
 pub use accounting::{
     JournalFormat, JournalSummary, MonthCloseView, RateSummary, month_range, parse_date,
 };
+pub use audit::{AuditPage, AuditQuery};
 pub use bank::{DepositResult, NewDeposit, StatementImport};
 pub use cancel::{ShipmentQuery, ShipmentView};
 pub use carriers::{
@@ -80,6 +82,8 @@ pub struct App {
     pub jobs_ready: Arc<Notify>,
     /// Customer e-mails (`[shop]`, `[mail]`); not configured by default (mail jobs are skipped).
     pub mailer: Arc<mail::Mailer>,
+    /// Audit entries waiting for the audit writer.
+    pub(crate) audit: Arc<audit::AuditQueue>,
 }
 
 impl App {
@@ -93,6 +97,7 @@ impl App {
             providers: None,
             jobs_ready: Arc::new(Notify::new()),
             mailer: Arc::default(),
+            audit: Arc::default(),
         }
     }
 

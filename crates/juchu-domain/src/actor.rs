@@ -63,6 +63,8 @@ pub mod roles {
     pub const ACCOUNTING: &[Role] = &[Operator, Accounting];
     pub const ADMIN: &[Role] = &[];
     pub const MONITOR: &[Role] = &[Operator];
+    /// Reading the audit log (who did what).
+    pub const AUDIT: &[Role] = &[Operator];
 }
 
 /// The author of an event.

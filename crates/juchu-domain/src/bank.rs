@@ -31,9 +31,11 @@ pub struct BankPolicy {
     /// A reminder event this many days before the due date (0: none).
     pub reminder_days_before_due: i32,
     /// HMAC-SHA256 key of `POST /webhooks/bank/deposits` (also `JUCHU_BANK_WEBHOOK_SECRET`).
-    /// Without it the webhook refuses everything. Never serialised, so it never leaves the server.
+    /// Without it the webhook refuses everything. Never serialised and never printed, so it never
+    /// leaves the server.
     #[serde(skip_serializing)]
-    pub webhook_secret: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub webhook_secret: Option<crate::Secret>,
 }
 
 impl Default for BankPolicy {

@@ -64,6 +64,9 @@ pub struct Policies {
     pub points_grant_delay_days: i32,
     /// What is left of a grant expires this many days after it (0: never).
     pub points_expiry_days: i32,
+    /// Signed webhooks (bank deposits, carrier events): a delivery whose `X-Juchu-Timestamp` is
+    /// further than this many seconds from the server's clock is refused (docs/security.md).
+    pub webhook_tolerance_secs: i64,
 }
 
 impl Default for Policies {
@@ -96,6 +99,7 @@ impl Default for Policies {
             points_grant_on: crate::points::PointsGrantOn::Delivery,
             points_grant_delay_days: 0,
             points_expiry_days: 0,
+            webhook_tolerance_secs: 300,
         }
     }
 }

@@ -3,16 +3,37 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CarrierConfig {
     pub shipper: Shipper,
     pub yamato: YamatoConfig,
     pub sagawa: SagawaConfig,
     pub japanpost: JapanPostConfig,
-    /// Shared secret a carrier integration may send in `X-Juchu-Webhook-Secret` instead of an API key.
-    /// Empty: only warehouse/operator/admin API keys are accepted.
+    /// HMAC-SHA256 key a carrier integration signs `POST /webhooks/carriers/{carrier}` with
+    /// (`webhook::sign`) instead of sending an API key. Empty: only warehouse/operator/admin API
+    /// keys are accepted.
     pub webhook_secret: String,
+}
+
+/// By hand, so that a logged config never shows the webhook secret.
+impl std::fmt::Debug for CarrierConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CarrierConfig")
+            .field("shipper", &self.shipper)
+            .field("yamato", &self.yamato)
+            .field("sagawa", &self.sagawa)
+            .field("japanpost", &self.japanpost)
+            .field(
+                "webhook_secret",
+                &if self.webhook_secret.is_empty() {
+                    ""
+                } else {
+                    "***"
+                },
+            )
+            .finish()
+    }
 }
 
 /// ご依頼主: printed as the sender on every label.
@@ -93,5 +114,19 @@ impl Default for JapanPostConfig {
                 .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn debug_hides_the_webhook_secret() {
+        let c = super::CarrierConfig {
+            webhook_secret: "hunter2".into(),
+            ..Default::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("webhook_secret: \"***\""), "{shown}");
     }
 }

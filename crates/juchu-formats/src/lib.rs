@@ -12,6 +12,8 @@ mod config;
 mod sagawa;
 mod sjis;
 mod tracking;
+/// Signed webhooks: the headers, the signature and its check (docs/security.md).
+pub mod webhook;
 mod yamato;
 mod yupri;
 /// Zengin (全銀協) statement files as a bank writes them (FORMATS.md §4), for the sandbox bank and tests.

@@ -1,10 +1,11 @@
 //! API keys with roles: `Authorization: Bearer <secret>`. No key → 401; wrong role → 403.
 
+use crate::audit::AuditNote;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
 use juchu_domain::{Actor, Role};
 
 /// The caller, authenticated.
@@ -40,6 +41,15 @@ impl Auth {
 /// Who may do what: the role sets live in the domain, shared with the console's users.
 pub use juchu_domain::actor::roles;
 
+/// The secret of `Authorization: Bearer <secret>`, when the header is well-formed.
+pub(crate) fn bearer_secret(v: &HeaderValue) -> Option<&str> {
+    let v = v.to_str().ok()?;
+    v.strip_prefix("Bearer ")
+        .or_else(|| v.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && s.len() <= 256)
+}
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
@@ -50,15 +60,13 @@ impl FromRequestParts<AppState> for Auth {
         let secret = parts
             .headers
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|s| !s.is_empty() && s.len() <= 256)
+            .and_then(bearer_secret)
             .ok_or(ApiError::Unauthorized)?;
+        let note = parts.extensions.get::<AuditNote>().cloned();
         if let Some(hit) = state.key_cache.get(secret) {
+            if let Some(n) = note {
+                n.actor(hit.actor().label());
+            }
             return Ok(hit);
         }
         let key = state
@@ -71,6 +79,9 @@ impl FromRequestParts<AppState> for Auth {
             role: key.role,
         };
         state.key_cache.put(secret, auth.clone());
+        if let Some(n) = note {
+            n.actor(auth.actor().label());
+        }
         Ok(auth)
     }
 }

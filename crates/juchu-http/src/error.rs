@@ -15,6 +15,12 @@ pub enum ApiError {
     PayloadTooLarge,
     IdempotencyKeyReused,
     RequestInProgress,
+    /// A webhook without a valid signature (missing or malformed headers, wrong MAC).
+    InvalidSignature(String),
+    /// A signed webhook whose timestamp is outside the tolerance.
+    StaleTimestamp(String),
+    /// A signed webhook delivery id seen before.
+    ReplayedDelivery(String),
     /// An error axum answered by itself (405, a path that does not parse, …), with its status.
     Status(StatusCode, String),
     App(AppError),
@@ -31,7 +37,8 @@ pub struct Problem {
     pub detail: String,
     /// Machine-readable code: bad_request, unauthorized, forbidden, not_found, validation_failed,
     /// invalid_transition, version_conflict, insufficient_stock, duplicate_order, idempotency_key_reused,
-    /// request_in_progress, conflict, payload_too_large, method_not_allowed, internal.
+    /// request_in_progress, conflict, payload_too_large, method_not_allowed, invalid_signature,
+    /// stale_timestamp, replayed_delivery, internal.
     pub code: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
@@ -91,6 +98,11 @@ impl ApiError {
                 "a request with this Idempotency-Key is still being processed; retry shortly"
                     .into(),
             ),
+            ApiError::InvalidSignature(d) => {
+                problem(S::UNAUTHORIZED, "invalid_signature", d.clone())
+            }
+            ApiError::StaleTimestamp(d) => problem(S::UNAUTHORIZED, "stale_timestamp", d.clone()),
+            ApiError::ReplayedDelivery(d) => problem(S::CONFLICT, "replayed_delivery", d.clone()),
             ApiError::Status(status, detail) => {
                 let code = match status.as_u16() {
                     401 => "unauthorized",

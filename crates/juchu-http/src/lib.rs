@@ -1,11 +1,13 @@
 //! The HTTP API of juchu (API.md): axum routes per resource, API keys and roles, problem+json
 //! errors, `Idempotency-Key`, OpenAPI 3.1 at `/api/v1/openapi.json` and Swagger UI at `/api/docs`.
 
+mod audit;
 mod auth;
 mod error;
 mod extract;
 mod idempotency;
 mod routes;
+mod signed;
 mod state;
 
 pub use auth::Auth;
@@ -65,6 +67,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::payouts::router())
         .merge(routes::cancel::router())
         .merge(routes::points::router())
+        .merge(routes::audit::router())
 }
 
 /// The whole HTTP surface for one app.
@@ -84,7 +87,19 @@ pub fn router(app: App) -> Router {
         ))
         .layer(DefaultBodyLimit::max(idempotency::MAX_BODY))
         .layer(middleware::from_fn(observe))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(state.clone(), audit::record))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                // The path without the query string (which may carry a customer's name or phone).
+                let id = req
+                    .headers()
+                    .get(audit::REQUEST_ID_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::debug_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(middleware::from_fn(audit::request_id))
         .with_state(state)
 }
 

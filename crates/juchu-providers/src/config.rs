@@ -2,42 +2,10 @@
 //! and the shop's credentials with each.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::time::Duration;
 
-/// A password or key: written to and read from the config as a plain string, but never printed
-/// by `Debug` (so a logged config or client does not leak it).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(s: &str) -> Self {
-        Secret(s.to_string())
-    }
-}
-
-impl From<String> for Secret {
-    fn from(s: String) -> Self {
-        Secret(s)
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"***\"")
-    }
-}
+/// Moved to juchu-domain so every config with a secret (bank webhooks, SMTP) shares it.
+pub use juchu_domain::Secret;
 
 /// Timeouts and retries for one provider's HTTP calls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

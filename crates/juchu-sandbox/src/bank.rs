@@ -15,20 +15,20 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use hmac::{Hmac, Mac};
 use jiff::Timestamp;
 use jiff::civil::Date;
+use juchu_formats::webhook;
 use juchu_formats::zengin_write::{self, Layout};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use std::collections::BTreeMap;
 use std::sync::Weak;
 
 const PROVIDER: &str = "bank";
 
-/// The header carrying the webhook signature: lower-case hex of HMAC-SHA256(secret, raw body).
-pub const WEBHOOK_SIGNATURE_HEADER: &str = "X-Juchu-Signature";
+/// The header carrying the webhook signature; with `X-Juchu-Timestamp` and `X-Juchu-Delivery`
+/// (juchu_formats::webhook, docs/security.md).
+pub const WEBHOOK_SIGNATURE_HEADER: &str = webhook::SIGNATURE_HEADER;
 
 #[derive(Debug, Clone, Serialize)]
 struct VirtualAccount {
@@ -68,6 +68,9 @@ struct Payout {
 #[derive(Debug, Clone, Serialize)]
 struct DeliveryLog {
     event_id: String,
+    /// `X-Juchu-Delivery` of this attempt: unique per attempt, so a re-sent webhook is never
+    /// mistaken for a replay.
+    delivery_id: String,
     attempt: u32,
     /// HTTP status, or 0 when the receiver could not be reached.
     status: u16,
@@ -78,6 +81,8 @@ struct DeliveryLog {
 #[derive(Debug, Clone)]
 pub(crate) struct Delivery {
     event_id: String,
+    /// Numbers each delivery (a duplicate gets its own), for its `X-Juchu-Delivery` ids.
+    seq: u64,
     body: Vec<u8>,
 }
 
@@ -90,6 +95,8 @@ pub(crate) struct Bank {
     /// Bumped whenever webhooks are held back, so a stale release timer does nothing.
     hold_gen: u64,
     log: Vec<DeliveryLog>,
+    /// The last `Delivery::seq` handed out.
+    deliveries: u64,
 }
 
 impl Bank {
@@ -102,6 +109,7 @@ impl Bank {
             held: vec![],
             hold_gen: 0,
             log: vec![],
+            deliveries: 0,
         }
     }
 }
@@ -305,8 +313,10 @@ async fn deposit(State(s): State<S>, body: Bytes) -> Response {
             payer_kana: &name,
         })
         .unwrap_or_default();
+        w.bank.deliveries += 1;
         let d = Delivery {
             event_id: event_id.clone(),
+            seq: w.bank.deliveries,
             body,
         };
         let (dup_rate, ooo_rate) = (
@@ -317,7 +327,11 @@ async fn deposit(State(s): State<S>, body: Bytes) -> Response {
         let ooo = ooo_rate > 0.0 && w.rng.random::<f64>() < ooo_rate;
         let mut batch = vec![d.clone()];
         if dup {
-            batch.push(d);
+            w.bank.deliveries += 1;
+            batch.push(Delivery {
+                seq: w.bank.deliveries,
+                ..d
+            });
         }
         let status = if !w.bank.held.is_empty() {
             batch.append(&mut w.bank.held);
@@ -377,17 +391,6 @@ async fn flush(State(s): State<S>) -> Response {
     axum::Json(serde_json::json!({ "released": n })).into_response()
 }
 
-/// HMAC-SHA256 of `body` under `secret`, lower-case hex.
-pub fn sign(secret: &str, body: &[u8]) -> String {
-    match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
-        Ok(mut mac) => {
-            mac.update(body);
-            hex::encode(mac.finalize().into_bytes())
-        }
-        Err(_) => String::new(),
-    }
-}
-
 /// Sends webhooks one at a time, in queue order, retrying a failed delivery with backoff.
 pub(crate) async fn deliver_webhooks(
     shared: Weak<Shared>,
@@ -411,11 +414,17 @@ pub(crate) async fn deliver_webhooks(
         };
         drop(s);
         let Some(url) = url else { continue };
-        let sig = sign(&secret, &d.body);
         for attempt in 1..=attempts {
+            // Signed afresh for every attempt, with the real time (the receiver checks it against
+            // its own clock, whatever the sandbox clock says) and an id of its own.
+            let delivery_id = format!("{}-{}-{attempt}", d.event_id, d.seq);
+            let ts = Timestamp::now().as_second();
+            let sig = webhook::sign(secret.as_bytes(), ts, &delivery_id, &d.body);
             let r = client
                 .post(&url)
                 .header(header::CONTENT_TYPE, "application/json")
+                .header(webhook::TIMESTAMP_HEADER, ts.to_string())
+                .header(webhook::DELIVERY_HEADER, &delivery_id)
                 .header(WEBHOOK_SIGNATURE_HEADER, &sig)
                 .body(d.body.clone())
                 .send()
@@ -430,6 +439,7 @@ pub(crate) async fn deliver_webhooks(
                 let at = w.now();
                 w.bank.log.push(DeliveryLog {
                     event_id: d.event_id.clone(),
+                    delivery_id,
                     attempt,
                     status,
                     ok,

@@ -9,32 +9,40 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use common::*;
-use hmac::{Hmac, Mac};
+use juchu_formats::webhook;
 use juchu_sandbox::{BankConfig, SandboxConfig, WEBHOOK_SIGNATURE_HEADER};
 use serde_json::{Value, json};
-use sha2::Sha256;
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const SECRET: &str = "s3cret";
 
-/// (signature header, raw body) of each webhook received.
-type Calls = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+/// The signature headers and the raw body of one webhook received.
+#[derive(Debug, Clone)]
+struct Call {
+    timestamp: Option<String>,
+    delivery: Option<String>,
+    signature: Option<String>,
+    body: Vec<u8>,
+}
+
+type Calls = Arc<Mutex<Vec<Call>>>;
 
 #[derive(Clone, Default)]
 struct Received {
-    /// (signature header, raw body)
     calls: Calls,
     /// Answer 500 to this many calls first.
     fail_first: Arc<Mutex<usize>>,
 }
 
 async fn receive(State(r): State<Received>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let sig = headers
-        .get(WEBHOOK_SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     {
         let mut f = r.fail_first.lock().expect("lock");
         if *f > 0 {
@@ -42,7 +50,12 @@ async fn receive(State(r): State<Received>, headers: HeaderMap, body: Bytes) -> 
             return StatusCode::INTERNAL_SERVER_ERROR;
         }
     }
-    r.calls.lock().expect("lock").push((sig, body.to_vec()));
+    r.calls.lock().expect("lock").push(Call {
+        timestamp: header(webhook::TIMESTAMP_HEADER),
+        delivery: header(webhook::DELIVERY_HEADER),
+        signature: header(WEBHOOK_SIGNATURE_HEADER),
+        body: body.to_vec(),
+    });
     StatusCode::OK
 }
 
@@ -59,13 +72,16 @@ async fn receiver() -> (String, Received) {
     (url, rec)
 }
 
-fn verify(secret: &str, body: &[u8], sig: &str) -> bool {
-    let Ok(sig) = hex::decode(sig) else {
-        return false;
-    };
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("key");
-    mac.update(body);
-    mac.verify_slice(&sig).is_ok()
+fn verify(secret: &str, c: &Call) -> bool {
+    let now = jiff::Timestamp::now().as_second();
+    webhook::verify(
+        secret.as_bytes(),
+        c.timestamp.as_deref(),
+        c.delivery.as_deref(),
+        c.signature.as_deref(),
+        &c.body,
+    )
+    .is_ok_and(|ts| webhook::fresh(ts, now, webhook::DEFAULT_TOLERANCE_SECS))
 }
 
 async fn wait_for(rec: &Received, n: usize) -> Vec<Value> {
@@ -77,14 +93,19 @@ async fn wait_for(rec: &Received, n: usize) -> Vec<Value> {
     }
     // Give a stray extra delivery the chance to show up.
     tokio::time::sleep(Duration::from_millis(150)).await;
-    rec.calls
-        .lock()
-        .expect("lock")
+    let calls = rec.calls.lock().expect("lock").clone();
+    let ids: HashSet<_> = calls.iter().map(|c| c.delivery.clone()).collect();
+    assert_eq!(
+        ids.len(),
+        calls.len(),
+        "every delivery has an id of its own"
+    );
+    calls
         .iter()
-        .map(|(sig, body)| {
-            assert!(verify(SECRET, body, sig), "signature verifies");
-            assert!(!verify("wrong", body, sig), "another secret does not");
-            serde_json::from_slice(body).expect("json")
+        .map(|c| {
+            assert!(verify(SECRET, c), "signature verifies: {c:?}");
+            assert!(!verify("wrong", c), "another secret does not");
+            serde_json::from_slice(&c.body).expect("json")
         })
         .collect()
 }

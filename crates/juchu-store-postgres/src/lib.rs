@@ -4,6 +4,7 @@
 //! relies on what it read earlier, and job claims skip rows other workers hold.
 
 mod accounting;
+mod audit;
 mod bank;
 mod carriers;
 mod check;

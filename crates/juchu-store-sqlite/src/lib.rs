@@ -2,6 +2,7 @@
 //! through `BEGIN IMMEDIATE` so that a transaction never has to upgrade its lock half-way.
 
 mod accounting;
+mod audit;
 mod bank;
 mod carriers;
 mod check;

@@ -2,6 +2,7 @@
 //! conformance suite (`juchu-testkit`). No SQL here.
 
 mod accounting;
+mod audit;
 pub mod bank;
 mod carriers;
 pub mod codec;
@@ -14,6 +15,7 @@ mod review;
 mod users;
 
 pub use accounting::{AccountingStore, MonthClose};
+pub use audit::{AuditFilter, AuditRecord, AuditStore};
 pub use bank::{AccountPool, BankStore, DepositRecord};
 pub use carriers::{CarrierEventRecord, CarrierStore};
 pub use error::StoreError;
@@ -38,6 +40,7 @@ pub trait Store:
     + PointsStore
     + AccountingStore
     + UserStore
+    + AuditStore
     + Send
     + Sync
     + 'static

@@ -54,22 +54,7 @@ impl Api {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req.send().await.expect("request");
-        let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let text = resp.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp {
-            status,
-            body,
-            content_type,
-            text,
-        }
+        read(req.send().await.expect("request")).await
     }
 
     pub async fn raw(&self, method: reqwest::Method, path: &str, token: &str, body: &str) -> Resp {
@@ -82,20 +67,54 @@ impl Api {
             .send()
             .await
             .expect("request");
-        let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let text = resp.text().await.expect("body");
-        Resp {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-            content_type,
-            text,
+        read(resp).await
+    }
+
+    /// POSTs `body` as it is with only `headers` (no API key): what a webhook sender does.
+    pub async fn post_raw(&self, path: &str, body: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
         }
+        read(req.send().await.expect("request")).await
+    }
+
+    /// A signed webhook delivery (docs/security.md) sent now, with a new delivery id.
+    pub async fn signed(&self, path: &str, secret: &str, body: &str) -> Resp {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs() as i64;
+        let id = format!("test-{}", uuid::Uuid::now_v7().simple());
+        self.signed_at(path, secret, body, now, &id).await
+    }
+
+    /// A signed webhook delivery with the timestamp and delivery id given (stale ones, replays).
+    pub async fn signed_at(
+        &self,
+        path: &str,
+        secret: &str,
+        body: &str,
+        timestamp: i64,
+        delivery: &str,
+    ) -> Resp {
+        use juchu_formats::webhook;
+        let sig = webhook::sign(secret.as_bytes(), timestamp, delivery, body.as_bytes());
+        let ts = timestamp.to_string();
+        self.post_raw(
+            path,
+            body,
+            &[
+                (webhook::TIMESTAMP_HEADER, &ts),
+                (webhook::DELIVERY_HEADER, delivery),
+                (webhook::SIGNATURE_HEADER, &sig),
+            ],
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Resp {
@@ -214,6 +233,23 @@ impl Api {
         let r = self.get("/api/v1/admin/invariants", admin).await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.body["ok"], true, "invariants broken: {}", r.body);
+    }
+}
+
+async fn read(resp: reqwest::Response) -> Resp {
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let text = resp.text().await.expect("body");
+    Resp {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        content_type,
+        text,
     }
 }
 

@@ -122,6 +122,17 @@ impl TestApp {
         .await
     }
 
+    /// With the app changed by `configure` before it starts (e.g. `App::with_carriers`).
+    pub async fn spawn_configured(
+        backend: Backend,
+        policies: Policies,
+        configure: impl FnOnce(App) -> App,
+    ) -> TestApp {
+        let smtp = SmtpSink::start().await;
+        let clock = Arc::new(SystemClock);
+        Self::start_with(backend, policies, clock, None, smtp, None, configure).await
+    }
+
     /// `mail`: the `[mail]` settings, by default plain SMTP to `smtp`.
     async fn start(
         backend: Backend,
@@ -130,6 +141,18 @@ impl TestApp {
         sandbox: Option<juchu_sandbox::SandboxHandle>,
         smtp: SmtpSink,
         mail: Option<MailSettings>,
+    ) -> TestApp {
+        Self::start_with(backend, policies, clock, sandbox, smtp, mail, |a| a).await
+    }
+
+    async fn start_with(
+        backend: Backend,
+        policies: Policies,
+        clock: Arc<dyn juchu_app::Clock>,
+        sandbox: Option<juchu_sandbox::SandboxHandle>,
+        smtp: SmtpSink,
+        mail: Option<MailSettings>,
+        configure: impl FnOnce(App) -> App,
     ) -> TestApp {
         let db = TestDb::create(backend).await;
         let store = juchu::open_store(&db.url).await.expect("open store");
@@ -143,6 +166,7 @@ impl TestApp {
             cfg.http.timeout_ms = 2_000;
             app = app.with_providers(juchu_providers::Providers::new(&cfg).expect("providers"));
         }
+        let app = configure(app);
         let admin = app
             .create_api_key("test admin", juchu_domain::Role::Admin)
             .await

@@ -24,7 +24,7 @@ pub fn load_policies(path: Option<&Path>) -> anyhow::Result<Policies> {
     if let Ok(secret) = std::env::var("JUCHU_BANK_WEBHOOK_SECRET")
         && !secret.is_empty()
     {
-        policies.bank.webhook_secret = Some(secret);
+        policies.bank.webhook_secret = Some(secret.into());
     }
     Ok(policies)
 }
@@ -48,7 +48,7 @@ pub fn load_mail(path: Option<&Path>) -> anyhow::Result<(ShopInfo, MailSettings)
     if let Ok(secret) = std::env::var("JUCHU_SMTP_PASSWORD")
         && !secret.is_empty()
     {
-        mail.password = Some(secret);
+        mail.password = Some(secret.into());
     }
     Ok((shop, mail))
 }

@@ -28,9 +28,42 @@ pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
             Arc::new(juchu_store_sqlite::SqliteStore::connect(url).await?)
         } else {
             return Err(StoreError::Backend(format!(
-                "unsupported database URL `{url}`: use sqlite://FILE or postgres://…"
+                "unsupported database URL `{}`: use sqlite://FILE or postgres://…",
+                redact_url(url)
             )));
         };
     store.migrate().await?;
     Ok(store)
+}
+
+/// `url` with its password (if any) replaced by `***`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        // Not a URL we can take apart: show the scheme only.
+        Err(_) => match url.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://…"),
+            None => "…".to_owned(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_passwords_are_not_shown() {
+        assert_eq!(
+            super::redact_url("postgres://juchu:hunter2@db:5432/juchu"),
+            "postgres://juchu:***@db:5432/juchu"
+        );
+        assert_eq!(
+            super::redact_url("postgres://juchu@db/juchu"),
+            "postgres://juchu@db/juchu"
+        );
+        assert_eq!(super::redact_url("sqlite://juchu.db"), "sqlite://juchu.db");
+    }
 }

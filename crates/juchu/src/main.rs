@@ -261,7 +261,7 @@ async fn open_app(db: &DbArgs) -> anyhow::Result<App> {
     let policies = juchu::config::load_policies(db.config.as_deref())?;
     let store = juchu::open_store(&db.database)
         .await
-        .with_context(|| format!("opening {}", db.database))?;
+        .with_context(|| format!("opening {}", juchu::redact_url(&db.database)))?;
     let carriers = juchu::carriers::load_carriers(db.config.as_deref())?;
     let accounting = juchu::accounting::load_accounting(db.config.as_deref())?;
     let (shop, mail) = juchu::config::load_mail(db.config.as_deref())?;
@@ -333,7 +333,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Migrate { db } => {
             open_app(&db).await?;
-            println!("database is up to date: {}", db.database);
+            println!(
+                "database is up to date: {}",
+                juchu::redact_url(&db.database)
+            );
         }
         Command::ApiKey {
             command: ApiKeyCommand::Create { role, name, db },

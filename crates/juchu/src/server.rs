@@ -21,8 +21,8 @@ impl ServerHandle {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting requests, lets running ones finish, stops the worker; returns what the
-    /// worker did (none when it ran without one).
+    /// Stops accepting requests, lets running ones finish, stops the worker, writes the audit
+    /// entries still queued; returns what the worker did (none when it ran without one).
     pub async fn stop(self) -> Option<WorkerStats> {
         let _ = self.stop.send(true);
         self.wait().await
@@ -33,10 +33,19 @@ impl ServerHandle {
         for t in self.tasks {
             let _ = t.await;
         }
-        match self.worker {
+        let stats = match self.worker {
             Some(w) => w.await.ok(),
             None => None,
-        }
+        };
+        flush_audit(&self.app).await;
+        stats
+    }
+}
+
+/// The last requests may have finished after the audit writer's final write.
+async fn flush_audit(app: &App) {
+    if let Err(e) = app.flush_audit().await {
+        tracing::warn!(error = %e, "writing the audit log at shutdown failed");
     }
 }
 
@@ -79,6 +88,8 @@ pub async fn start_with(
             tracing::error!(error = %e, "HTTP server failed");
         }
     });
+    // Audit entries are queued by the HTTP layer and the console, and written here in batches.
+    let audit = tokio::spawn(app.clone().run_audit_writer(stop_rx.clone()));
     let worker = worker.then(|| {
         let w = Worker::new(app.clone(), WorkerOptions::default());
         tokio::spawn(w.run(stop_rx))
@@ -88,7 +99,7 @@ pub async fn start_with(
         addr,
         app,
         stop: stop_tx,
-        tasks: vec![http],
+        tasks: vec![http, audit],
         worker,
     })
 }

@@ -42,7 +42,7 @@ password = "pw"
     assert_eq!(mail.host, "smtp.example.jp");
     assert_eq!(mail.tls, SmtpTls::Tls);
     assert_eq!(mail.port, 0);
-    assert_eq!(mail.password.as_deref(), Some("pw"));
+    assert_eq!(mail.password.as_ref().map(|p| p.expose()), Some("pw"));
     assert!(Mailer::new(shop, &mail).unwrap().is_configured());
     let p = juchu::config::load_policies(Some(f.path())).unwrap();
     assert_eq!(p.bank_transfer_due_days, 5);

@@ -114,7 +114,7 @@ pub struct MailSettings {
     pub username: Option<String>,
     /// Also `JUCHU_SMTP_PASSWORD`.
     #[serde(skip_serializing)]
-    pub password: Option<String>,
+    pub password: Option<juchu_domain::Secret>,
     /// The sender, e.g. `"ショップ <shop@example.jp>"`; `[shop]` name and e-mail when not set.
     pub from: Option<String>,
     /// Connect and command timeout.
@@ -198,7 +198,11 @@ impl Mailer {
         if let Some(user) = settings.username.as_ref().filter(|u| !u.is_empty()) {
             builder = builder.credentials(Credentials::new(
                 user.clone(),
-                settings.password.clone().unwrap_or_default(),
+                settings
+                    .password
+                    .as_ref()
+                    .map(|p| p.expose().to_owned())
+                    .unwrap_or_default(),
             ));
         }
         Ok(Mailer {

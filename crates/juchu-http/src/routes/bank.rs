@@ -1,18 +1,17 @@
 //! Money in by bank transfer (API.md "Money in and out"): the signed deposit webhook, Zengin
 //! statement import, and the deposits list for operators.
 
+use crate::audit::AuditNote;
 use crate::auth::{Auth, roles};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{Query, json_body};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use hmac::{Hmac, Mac};
 use juchu_app::{AppError, DepositResult, NewDeposit, StatementImport};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -35,44 +34,35 @@ struct DepositEvent {
     payer_kana: Option<String>,
 }
 
-/// Whether `sig` (hex, optionally `sha256=`-prefixed) is the HMAC-SHA256 of `body` under `secret`.
-/// Compared in constant time by `verify_slice`.
-fn signed(secret: &str, body: &[u8], sig: &str) -> bool {
-    let sig = sig.trim();
-    let sig = sig.strip_prefix("sha256=").unwrap_or(sig);
-    let Ok(sig) = hex::decode(sig) else {
-        return false;
-    };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
-        return false;
-    };
-    mac.update(body);
-    mac.verify_slice(&sig).is_ok()
-}
-
 #[utoipa::path(post, path = "/webhooks/bank/deposits", tag = "bank",
-    params(("X-Juchu-Signature" = String, Header, description = "hex HMAC-SHA256 of the raw body with the configured secret")),
+    params(
+        ("X-Juchu-Timestamp" = String, Header, description = "Unix time in seconds when this attempt was sent; refused beyond `webhook_tolerance_secs` (300) either way"),
+        ("X-Juchu-Delivery" = String, Header, description = "An id unique to this attempt (`[A-Za-z0-9_:-]`, 1–200); a repeated one is refused as a replay"),
+        ("X-Juchu-Signature" = String, Header, description = "`sha256=` + hex HMAC-SHA256, under `[bank] webhook_secret`, of `{timestamp}.{delivery}.{raw body}` (docs/security.md)")),
     request_body = DepositEvent,
-    responses((status = 200, description = "Recorded (or a repeat, acknowledged)", body = DepositResult),
-        (status = 401, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, description = "Recorded (or a repeated event_id, acknowledged)", body = DepositResult),
+        (status = 401, description = "invalid_signature or stale_timestamp", body = Problem),
+        (status = 409, description = "replayed_delivery", body = Problem), (status = 422, body = Problem)))]
 async fn deposit_webhook(
     State(s): State<AppState>,
+    note: AuditNote,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<DepositResult>> {
     // No secret configured: nobody can be verified, so nothing is accepted.
-    let secret = s.app.policies.bank.webhook_secret.as_deref().unwrap_or("");
-    let sig = headers
-        .get("x-juchu-signature")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if secret.is_empty() || !signed(secret, &body, sig) {
-        return Err(ApiError::Unauthorized);
-    }
+    let secret = s
+        .app
+        .policies
+        .bank
+        .webhook_secret
+        .as_ref()
+        .map_or("", |k| k.expose());
+    crate::signed::accept(&s, &note, "bank", secret, &headers, &body).await?;
     let ev: DepositEvent = json_body(&body)?;
     if ev.event_id.trim().is_empty() || ev.event_id.len() > 200 {
         return Err(AppError::invalid("event_id", "must be 1–200 characters").into());
     }
+    note.target(ev.account_number.clone());
     let r = s
         .app
         .receive_deposit(NewDeposit {
@@ -84,6 +74,9 @@ async fn deposit_webhook(
             payer_kana: ev.payer_kana,
         })
         .await?;
+    if let Some(order) = &r.order_id {
+        note.target(order.clone());
+    }
     Ok(Json(r))
 }
 

@@ -1,5 +1,6 @@
 //! Tracking-number import (B2 / e飛伝 / generic CSV) and carrier delivery webhooks.
 
+use crate::audit::AuditNote;
 use crate::auth::{Auth, roles};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Query, json_body};
@@ -13,13 +14,13 @@ use juchu_domain::Actor;
 use juchu_domain::carrier::Carrier;
 use juchu_formats::TrackingFormat;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// The header a carrier integration may authenticate with instead of an API key.
-pub const WEBHOOK_SECRET_HEADER: &str = "x-juchu-webhook-secret";
+/// The plain shared-secret header of earlier versions: refused with a pointer to signing, since a
+/// secret sent as it is can be replayed by anyone who sees one request.
+const OLD_SECRET_HEADER: &str = "x-juchu-webhook-secret";
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -61,45 +62,52 @@ async fn tracking_import(
 }
 
 #[utoipa::path(post, path = "/webhooks/carriers/{carrier}", tag = "shipping", params(("carrier" = String, Path, description = "yamato, sagawa, japanpost, seino, fukuyama")),
-    request_body(content = CarrierEvent, description = "Authenticate with a warehouse/operator API key, or send the configured shared secret in `X-Juchu-Webhook-Secret`"),
-    responses((status = 200, description = "Applied, ignored (out of order) or a duplicate", body = EventOutcome), (status = 404, body = Problem), (status = 422, body = Problem)),
+    request_body(content = CarrierEvent, description = "Authenticate with a warehouse/operator API key, or sign the request with `[carriers] webhook_secret`: `X-Juchu-Timestamp`, `X-Juchu-Delivery` and `X-Juchu-Signature` as for `/webhooks/bank/deposits` (docs/security.md)"),
+    responses((status = 200, description = "Applied, ignored (out of order) or a duplicate", body = EventOutcome),
+        (status = 401, description = "no key, invalid_signature or stale_timestamp", body = Problem),
+        (status = 404, body = Problem), (status = 409, description = "replayed_delivery", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 async fn carrier_webhook(
     State(s): State<AppState>,
     auth: Result<Auth, ApiError>,
+    note: AuditNote,
     Path(carrier): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<EventOutcome>> {
-    let actor = webhook_actor(&s, auth, &headers, &carrier)?;
+    let actor = webhook_actor(&s, auth, &note, &headers, &carrier, &body).await?;
     let carrier: Carrier = serde_json::from_value(serde_json::Value::String(carrier.clone()))
         .map_err(|_| ApiError::NotFound(format!("carrier `{carrier}`")))?;
     let ev: CarrierEvent = json_body(&body)?;
-    Ok(Json(s.app.carrier_event(carrier, &ev, &actor).await?))
+    note.target(ev.tracking_number.clone());
+    let out = s.app.carrier_event(carrier, &ev, &actor).await?;
+    if let Some(order) = out.order_id {
+        note.target(order.to_string());
+    }
+    Ok(Json(out))
 }
 
-/// A webhook is from a warehouse/operator API key, or carries the configured shared secret.
-fn webhook_actor(
+/// A webhook is from a warehouse/operator API key, or signed with the configured secret.
+async fn webhook_actor(
     s: &AppState,
     auth: Result<Auth, ApiError>,
+    note: &AuditNote,
     headers: &HeaderMap,
     carrier: &str,
+    body: &[u8],
 ) -> Result<Actor, ApiError> {
-    let configured = &s.app.carriers.webhook_secret;
-    if let Some(sent) = headers
-        .get(WEBHOOK_SECRET_HEADER)
-        .and_then(|v| v.to_str().ok())
-    {
-        // Hashes compare in constant time with respect to the secret's content.
-        let same = !configured.is_empty()
-            && Sha256::digest(sent.trim().as_bytes()) == Sha256::digest(configured.as_bytes());
-        return if same {
-            Ok(Actor::Service {
-                name: format!("carrier:{carrier}"),
-            })
-        } else {
-            Err(ApiError::Unauthorized)
-        };
+    if crate::signed::is_signed(headers) {
+        let source = format!("carrier:{carrier}");
+        let secret = &s.app.carriers.webhook_secret;
+        crate::signed::accept(s, note, &source, secret, headers, body).await?;
+        return Ok(Actor::Service { name: source });
+    }
+    if headers.contains_key(OLD_SECRET_HEADER) {
+        return Err(ApiError::InvalidSignature(
+            "X-Juchu-Webhook-Secret is no longer accepted: sign the request with the secret \
+             (X-Juchu-Timestamp, X-Juchu-Delivery, X-Juchu-Signature; docs/security.md)"
+                .into(),
+        ));
     }
     let auth = auth?;
     auth.require(roles::SHIPPING)?;

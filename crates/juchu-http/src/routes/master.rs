@@ -1,5 +1,6 @@
 //! SKUs, warehouses, stock, API keys and admin checks.
 
+use crate::audit::AuditNote;
 use crate::auth::{Auth, roles};
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Query, json_body};
@@ -161,10 +162,12 @@ impl From<juchu_store::StockLevel> for StockItem {
 async fn adjust_stock(
     State(s): State<AppState>,
     auth: Auth,
+    note: AuditNote,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<StockItem>)> {
     auth.require(roles::STOCK_WRITE)?;
     let req: StockAdjustment = json_body(&body)?;
+    note.target(req.sku.clone());
     let level = s
         .app
         .adjust_stock(req, &format!("api_key:{}", auth.key_id))
@@ -268,6 +271,7 @@ struct ApiKeyRequest {
 async fn create_api_key(
     State(s): State<AppState>,
     auth: Auth,
+    note: AuditNote,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<NewApiKey>)> {
     auth.require(roles::ADMIN)?;
@@ -276,10 +280,10 @@ async fn create_api_key(
         .role
         .parse()
         .map_err(|m: String| juchu_app::AppError::invalid("role", m))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(s.app.create_api_key(&req.name, role).await?),
-    ))
+    let key = s.app.create_api_key(&req.name, role).await?;
+    // The new key's id, never its secret.
+    note.target(key.id.clone());
+    Ok((StatusCode::CREATED, Json(key)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

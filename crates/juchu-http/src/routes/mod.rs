@@ -1,4 +1,5 @@
 pub mod accounting;
+pub mod audit;
 pub mod bank;
 pub mod cancel;
 pub mod carriers;

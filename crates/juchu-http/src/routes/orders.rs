@@ -1,5 +1,6 @@
 //! `/api/v1/orders…`
 
+use crate::audit::AuditNote;
 use crate::auth::{Auth, roles};
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Query, if_match, json_body, order_id};
@@ -37,11 +38,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn create_order(
     State(s): State<AppState>,
     auth: Auth,
+    note: AuditNote,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Order>)> {
     auth.require(roles::ORDER_CREATE)?;
     let input: NewOrder = json_body(&body)?;
     let order = s.app.place_order(&input, &auth.actor()).await?;
+    note.target(order.id.to_string());
     Ok((StatusCode::CREATED, Json(order)))
 }
 

@@ -1,5 +1,6 @@
 //! Purchase orders (発注) and the supplier's shipment report of drop-ship ones (直送).
 
+use crate::audit::AuditNote;
 use crate::auth::{Auth, roles};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Query, json_body};
@@ -83,11 +84,13 @@ async fn list(
 async fn create(
     State(s): State<AppState>,
     auth: Auth,
+    note: AuditNote,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<PurchaseOrder>)> {
     auth.require(PO_WRITE)?;
     let req: NewPurchaseOrder = json_body(&body)?;
     let po = s.app.create_purchase_order(req, &auth.actor()).await?;
+    note.target(po.id.to_string());
     Ok((StatusCode::CREATED, Json(po)))
 }
 

@@ -1,7 +1,6 @@
 //! Bank transfer (issue 4 §4): virtual accounts from the pool, deposits by signed webhook and by
 //! Zengin statement files (01 and 03), under- and over-payment, duplicates, the deadline.
 
-use hmac::{Hmac, Mac};
 use jiff::{SignedDuration, Timestamp};
 use juchu_app::FakeClock;
 use juchu_app::zengin_write::Layout;
@@ -9,7 +8,6 @@ use juchu_domain::policy::Policies;
 use juchu_testkit::zengin_statement as statement;
 use juchu_testkit::{Backend, TestApp, on_both_backends, order_body};
 use serde_json::{Value, json};
-use sha2::Sha256;
 use std::sync::Arc;
 
 on_both_backends!(
@@ -70,36 +68,16 @@ pub(crate) fn number(o: &Value) -> i64 {
     account(o).rsplit('-').next().unwrap().parse().unwrap()
 }
 
+/// A deposit webhook signed with `secret` (none: unsigned), sent now with a new delivery id.
 async fn webhook(s: &Bank, body: &Value, secret: Option<&str>) -> juchu_testkit::Resp {
     let raw = body.to_string();
-    let mut headers = vec![];
-    let sig;
-    if let Some(secret) = secret {
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(raw.as_bytes());
-        sig = hex::encode(mac.finalize().into_bytes());
-        headers.push(("X-Juchu-Signature", sig.as_str()));
-    }
-    let resp =
-        s.t.api
-            .http
-            .post(format!("{}/webhooks/bank/deposits", s.t.url()))
-            .header("content-type", "application/json")
-            .header(
-                headers.first().map_or("x-none", |h| h.0),
-                headers.first().map_or("", |h| h.1),
-            )
-            .body(raw)
-            .send()
-            .await
-            .unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    juchu_testkit::Resp {
-        status,
-        body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        content_type: String::new(),
-        text,
+    match secret {
+        Some(secret) => {
+            s.t.api
+                .signed("/webhooks/bank/deposits", secret, &raw)
+                .await
+        }
+        None => s.t.api.post_raw("/webhooks/bank/deposits", &raw, &[]).await,
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod accounting;
 mod allocation;
+mod authz;
 mod bank;
 mod bulk_support;
 mod cancel;
@@ -31,4 +32,5 @@ mod receipt_race;
 mod recognition;
 mod returns;
 mod review;
+mod security;
 mod split;
