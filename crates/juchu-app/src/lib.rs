@@ -27,7 +27,8 @@ pub mod review;
 mod shipping;
 mod split;
 mod worker;
-pub mod zengin;
+/// Moved to juchu-formats with the other file formats (and so that it can be fuzzed alone).
+pub use juchu_formats::zengin_read as zengin;
 /// Moved to juchu-formats so the sandbox bank can write statements without depending on the app.
 pub use juchu_formats::zengin_write;
 

@@ -16,7 +16,8 @@ use jiff::SignedDuration;
 use juchu_store::IdempotencyState;
 use sha2::{Digest, Sha256};
 
-pub const MAX_BODY: usize = 1024 * 1024;
+/// The largest request body of any route (413 `payload_too_large` beyond).
+pub const MAX_BODY: usize = juchu_domain::limits::MAX_BODY_BYTES;
 
 pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST {

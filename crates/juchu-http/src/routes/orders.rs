@@ -46,6 +46,7 @@ async fn create_order(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     /// One of the statuses.
     status: Option<String>,
