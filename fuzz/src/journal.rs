@@ -64,7 +64,9 @@ fn side(p: Option<&Posting>) -> [String; 5] {
 
 fn pairs(e: &JournalRow) -> Vec<(Option<&Posting>, Option<&Posting>)> {
     let n = e.debits.len().max(e.credits.len());
-    (0..n).map(|i| (e.debits.get(i), e.credits.get(i))).collect()
+    (0..n)
+        .map(|i| (e.debits.get(i), e.credits.get(i)))
+        .collect()
 }
 
 fn blanks(n: usize) -> impl Iterator<Item = String> {
@@ -191,7 +193,11 @@ fn check(
 ) {
     let expected = expected.and_then(|rows| {
         rows.into_iter()
-            .map(|r| r.iter().map(|c| as_read_back(c)).collect::<Option<Vec<_>>>())
+            .map(|r| {
+                r.iter()
+                    .map(|c| as_read_back(c))
+                    .collect::<Option<Vec<_>>>()
+            })
             .collect::<Option<Vec<_>>>()
     });
     match (written, expected) {

@@ -110,7 +110,10 @@ pub fn order_json(data: &[u8]) {
             assert!(total >= 0, "{t:?}");
             assert!(!order.lines.is_empty() && order.lines.len() <= limits::MAX_ORDER_LINES);
             let tax_base: i64 = t.tax.iter().map(|l| l.base.minor()).sum();
-            assert!(t.tax.iter().all(|l| l.tax.minor() >= 0 && l.tax <= l.base), "{t:?}");
+            assert!(
+                t.tax.iter().all(|l| l.tax.minor() >= 0 && l.tax <= l.base),
+                "{t:?}"
+            );
             assert!(tax_base >= 0);
             assert!(serde_json::to_vec(&order).is_ok());
         }

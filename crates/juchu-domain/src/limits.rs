@@ -287,7 +287,9 @@ mod tests {
     #[test]
     fn fields_go_by_their_name_with_the_path_and_the_limit() {
         let long = "x".repeat(65);
-        let e = errors(&format!(r#"{{"lines":[{{"sku":"A"}},{{"sku":"{long}"}}]}}"#));
+        let e = errors(&format!(
+            r#"{{"lines":[{{"sku":"A"}},{{"sku":"{long}"}}]}}"#
+        ));
         assert_eq!(
             e,
             vec![(
@@ -319,7 +321,10 @@ mod tests {
         let e = errors(&format!(r#"{{"x":[{}]}}"#, ids.join(",")));
         assert_eq!(e, vec![("x".into(), "at most 1000 items".into())]);
         let lines = vec!["{}"; 501].join(",");
-        assert_eq!(errors(&format!(r#"{{"lines":[{lines}]}}"#))[0].1, "at most 500 items");
+        assert_eq!(
+            errors(&format!(r#"{{"lines":[{lines}]}}"#))[0].1,
+            "at most 500 items"
+        );
         assert_eq!(
             errors(r#"{"customer":{"name":"a\u0000b"}}"#),
             vec![(

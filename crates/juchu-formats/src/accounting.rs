@@ -259,7 +259,11 @@ pub fn write_freee(entries: &[JournalRow], receivable: &str) -> Result<Vec<u8>, 
             // journal_roundtrip fuzz target) is refused rather than overflowing.
             let signed = |v: i64| {
                 v.checked_mul(sign).ok_or_else(|| {
-                    FormatError::field(&e.reference, "journal", format!("amount {v} is out of range"))
+                    FormatError::field(
+                        &e.reference,
+                        "journal",
+                        format!("amount {v} is out of range"),
+                    )
                 })
             };
             let tax = match p.tax {

@@ -93,9 +93,10 @@ mod tests {
     fn a_wrong_file_names_the_line() {
         let e = parse_ken_all("a,b,c\r\n").unwrap_err().to_string();
         assert!(e.contains("line 1") && e.contains("15"), "{e}");
-        let e = parse_ken_all("1,2,3,4,5,6,7,8,9\r\n\"01224\",\"066\",\"066-0005\",4,5,6,7,8,9\r\n")
-            .unwrap_err()
-            .to_string();
+        let e =
+            parse_ken_all("1,2,3,4,5,6,7,8,9\r\n\"01224\",\"066\",\"066-0005\",4,5,6,7,8,9\r\n")
+                .unwrap_err()
+                .to_string();
         assert!(e.contains("line 1") && e.contains("7-digit"), "{e}");
     }
 }

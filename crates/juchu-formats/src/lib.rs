@@ -26,8 +26,8 @@ pub use accounting::{
     write_freee, write_moneyforward, write_yayoi,
 };
 pub use clickpost::{CLICKPOST_COLUMNS, CLICKPOST_MAX_ROWS, write_clickpost};
-pub use ken_all::{KenAllRow, parse_ken_all};
 pub use config::{CarrierConfig, JapanPostConfig, SagawaConfig, Shipper, YamatoConfig};
+pub use ken_all::{KenAllRow, parse_ken_all};
 pub use sagawa::{EHIDEN_COLUMNS, write_ehiden};
 pub use sjis::{decode_text, encode_cp932, map_to_cp932};
 pub use tracking::{TrackingFormat, TrackingRow, parse_tracking};

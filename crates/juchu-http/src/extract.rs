@@ -15,7 +15,8 @@ pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     }
     // Depth, string lengths, list sizes and NUL characters (PostgreSQL cannot store NUL, so no
     // backend takes it), every violation named with its path and limit (docs/hostile-input.md).
-    limits::check_json(body).map_err(|errors| ApiError::App(juchu_app::AppError::Invalid(errors)))?;
+    limits::check_json(body)
+        .map_err(|errors| ApiError::App(juchu_app::AppError::Invalid(errors)))?;
     let de = &mut serde_json::Deserializer::from_slice(body);
     let parsed: Result<T, _> = serde_path_to_error::deserialize(de);
     parsed.map_err(|e| {
@@ -114,7 +115,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 /// Uploaded files (tracking import, Zengin statement): at most `MAX_UPLOAD_LINES` lines, so one
 /// request cannot hold a connection for minutes; split larger files.
 pub fn upload_lines(body: &[u8]) -> Result<(), ApiError> {
-    let lines = body.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
+    let lines = body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
     if lines > limits::MAX_UPLOAD_LINES {
         return Err(ApiError::App(juchu_app::AppError::invalid(
             "file",

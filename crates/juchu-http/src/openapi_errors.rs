@@ -63,7 +63,10 @@ fn add(path: &str, method: &str, op: &mut Operation) {
         ));
     }
     if if_match {
-        errors.push(("412", "version_conflict: `If-Match` is not the current version"));
+        errors.push((
+            "412",
+            "version_conflict: `If-Match` is not the current version",
+        ));
     }
     if body || query || post {
         errors.push((

@@ -29,12 +29,18 @@ async fn shop(b: Backend) -> (TestApp, String) {
 /// A 422 `validation_failed` whose `errors` name `field` with a message holding `limit`.
 #[track_caller]
 fn refused(r: &Resp, field: &str, limit: &str) {
-    assert_eq!((r.status, r.code()), (422, "validation_failed"), "{}", r.text);
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "validation_failed"),
+        "{}",
+        r.text
+    );
     assert_eq!(r.content_type, "application/problem+json");
     let errors = r.body["errors"].as_array().cloned().unwrap_or_default();
     assert!(
-        errors.iter().any(|e| e["field"] == field
-            && e["message"].as_str().is_some_and(|m| m.contains(limit))),
+        errors.iter().any(
+            |e| e["field"] == field && e["message"].as_str().is_some_and(|m| m.contains(limit))
+        ),
         "expected {field} with limit {limit}: {}",
         r.text
     );
@@ -57,7 +63,13 @@ async fn every_route_refuses_a_body_over_1_mib_with_413(b: Backend) {
         // Any id: the size is refused before the path is looked at.
         let path = path
             .split('/')
-            .map(|seg| if seg.starts_with('{') { "0190c0de-0000-7000-8000-000000000001" } else { seg })
+            .map(|seg| {
+                if seg.starts_with('{') {
+                    "0190c0de-0000-7000-8000-000000000001"
+                } else {
+                    seg
+                }
+            })
             .collect::<Vec<_>>()
             .join("/");
         for method in ["post", "put", "patch", "delete"] {
@@ -67,13 +79,27 @@ async fn every_route_refuses_a_body_over_1_mib_with_413(b: Backend) {
             routes += 1;
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             let r = t.api.raw(m, &path, &t.admin, &big).await;
-            assert_eq!((r.status, r.code()), (413, "payload_too_large"), "{method} {path}: {}", r.text);
-            assert_eq!(r.content_type, "application/problem+json", "{method} {path}");
+            assert_eq!(
+                (r.status, r.code()),
+                (413, "payload_too_large"),
+                "{method} {path}: {}",
+                r.text
+            );
+            assert_eq!(
+                r.content_type, "application/problem+json",
+                "{method} {path}"
+            );
             let detail = r.body["detail"].as_str().unwrap_or("");
-            assert!(detail.contains("1048576") && detail.contains("1 MiB"), "{detail}");
+            assert!(
+                detail.contains("1048576") && detail.contains("1 MiB"),
+                "{detail}"
+            );
         }
     }
-    assert!(routes > 30, "only {routes} routes with a body in the document");
+    assert!(
+        routes > 30,
+        "only {routes} routes with a body in the document"
+    );
     // With an Idempotency-Key too (the middleware reads the body first), and with no key at all.
     let r = t
         .api
@@ -106,13 +132,28 @@ async fn json_nested_deeper_than_32_levels_is_422_with_the_path(b: Backend) {
             "[".repeat(depth),
             "]".repeat(depth)
         );
-        let r = t.api.raw(Method::POST, "/api/v1/orders", &operator, &body).await;
+        let r = t
+            .api
+            .raw(Method::POST, "/api/v1/orders", &operator, &body)
+            .await;
         // The object is level 1, so the 32nd array (path `x` and 31 indexes) is where it stops.
-        refused(&r, &format!("x{}", "[0]".repeat(31)), "deeper than 32 levels");
+        refused(
+            &r,
+            &format!("x{}", "[0]".repeat(31)),
+            "deeper than 32 levels",
+        );
     }
     let deep = format!("{}1{}", r#"{"a":"#.repeat(40), "}".repeat(40));
-    let r = t.api.raw(Method::PUT, "/api/v1/review/rules", &operator, &deep).await;
-    assert_eq!((r.status, r.code()), (422, "validation_failed"), "{}", r.text);
+    let r = t
+        .api
+        .raw(Method::PUT, "/api/v1/review/rules", &operator, &deep)
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "validation_failed"),
+        "{}",
+        r.text
+    );
     assert!(r.text.contains("deeper than 32"), "{}", r.text);
     // 32 levels are fine as far as the limit goes (the order is then refused for its own fields).
     let ok = format!(
@@ -120,7 +161,10 @@ async fn json_nested_deeper_than_32_levels_is_422_with_the_path(b: Backend) {
         "[".repeat(31),
         "]".repeat(31)
     );
-    let r = t.api.raw(Method::POST, "/api/v1/orders", &operator, &ok).await;
+    let r = t
+        .api
+        .raw(Method::POST, "/api/v1/orders", &operator, &ok)
+        .await;
     assert!(!r.text.contains("deeper than"), "{}", r.text);
     assert_eq!(order_count(&t).await, 0);
 }
@@ -135,8 +179,18 @@ async fn strings_beyond_their_limit_are_422_naming_field_and_limit(b: Backend) {
         ("/customer/name", 101, "customer.name", "100"),
         ("/customer/name", 201, "customer.name", "200"),
         ("/customer/email", 255, "customer.email", "254"),
-        ("/shipping_address/line1", 201, "shipping_address.line1", "200"),
-        ("/shipping_address/city", 101, "shipping_address.city", "100"),
+        (
+            "/shipping_address/line1",
+            201,
+            "shipping_address.line1",
+            "200",
+        ),
+        (
+            "/shipping_address/city",
+            101,
+            "shipping_address.city",
+            "100",
+        ),
         ("/lines/0/sku", 65, "lines[0].sku", "64"),
         ("/payment/card_token", 257, "payment.card_token", "256"),
         ("/notes", 2001, "notes", "2000"),
@@ -157,7 +211,11 @@ async fn strings_beyond_their_limit_are_422_naming_field_and_limit(b: Backend) {
     }
     let long = |n: usize| "a".repeat(n);
     let r = api
-        .put("/api/v1/skus/TOWEL", &operator, &json!({"name": long(201), "tax_rate": 10}))
+        .put(
+            "/api/v1/skus/TOWEL",
+            &operator,
+            &json!({"name": long(201), "tax_rate": 10}),
+        )
         .await;
     refused(&r, "name", "200");
     let r = api
@@ -184,7 +242,9 @@ async fn strings_beyond_their_limit_are_422_naming_field_and_limit(b: Backend) {
         )
         .await;
     refused(&r, "value", "1000");
-    let r = api.get(&format!("/api/v1/orders?q={}", long(1001)), &operator).await;
+    let r = api
+        .get(&format!("/api/v1/orders?q={}", long(1001)), &operator)
+        .await;
     refused(&r, "q", "1000");
     // At the limit, accepted.
     let mut body = order_body("S-2", &[("TOWEL", 1, 1980)], "credit_card");
@@ -203,17 +263,29 @@ async fn lists_beyond_their_limit_are_422(b: Backend) {
     let api = &t.api;
     let lines: Vec<(&str, i64, i64)> = vec![("TOWEL", 1, 100); 501];
     let r = api
-        .post("/api/v1/orders", &operator, &order_body("L-1", &lines, "cod"))
+        .post(
+            "/api/v1/orders",
+            &operator,
+            &order_body("L-1", &lines, "cod"),
+        )
         .await;
     refused(&r, "lines", "at most 500");
     let mut body = order_body("L-2", &[("TOWEL", 1, 100)], "cod");
     body["fees"] = json!(vec![json!({"kind": "cod", "amount": 1}); 1001]);
-    refused(&api.post("/api/v1/orders", &operator, &body).await, "fees", "at most 1000");
+    refused(
+        &api.post("/api/v1/orders", &operator, &body).await,
+        "fees",
+        "at most 1000",
+    );
     let ids: Vec<String> = (0..10_001)
         .map(|i| format!("0190c0de-0000-7000-8000-{i:012}"))
         .collect();
     let r = api
-        .post("/api/v1/shipping-instructions", &operator, &json!({"order_ids": ids}))
+        .post(
+            "/api/v1/shipping-instructions",
+            &operator,
+            &json!({"order_ids": ids}),
+        )
         .await;
     refused(&r, "order_ids", "at most 10000");
     let r = api
@@ -227,7 +299,11 @@ async fn lists_beyond_their_limit_are_422(b: Backend) {
     // 500 lines is an order.
     let lines: Vec<(&str, i64, i64)> = vec![("TOWEL", 1, 100); 500];
     let r = api
-        .post("/api/v1/orders", &operator, &order_body("L-3", &lines, "cod"))
+        .post(
+            "/api/v1/orders",
+            &operator,
+            &order_body("L-3", &lines, "cod"),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(order_count(&t).await, 1);
@@ -266,7 +342,10 @@ async fn the_openapi_document_states_the_limits(b: Backend) {
     assert_eq!(s["NewOrder"]["properties"]["external_id"]["maxLength"], 128);
     assert_eq!(s["NewLine"]["properties"]["sku"]["maxLength"], 64);
     assert_eq!(s["Address"]["properties"]["line1"]["maxLength"], 200);
-    assert_eq!(s["StockAdjustment"]["properties"]["reason"]["maxLength"], 1000);
+    assert_eq!(
+        s["StockAdjustment"]["properties"]["reason"]["maxLength"],
+        1000
+    );
     let q = doc["paths"]["/api/v1/orders"]["get"]["parameters"]
         .as_array()
         .and_then(|ps| ps.iter().find(|p| p["name"] == "q"))
