@@ -3,7 +3,7 @@
 //! (a character Shift_JIS cannot carry, an amount it cannot negate), never garble one: every cell
 //! a reader gets is the entry's own value after the documented substitutions.
 
-use crate::text::{amount, as_read_back, date, text};
+use crate::text::{amount, as_read_back, date, read_back_csv, text};
 use arbitrary::{Result, Unstructured};
 use juchu_formats::{
     FREEE_HEADER, JournalRow, MONEYFORWARD_HEADER, Posting, YAYOI_COLUMNS, write_freee,
@@ -165,25 +165,6 @@ fn expected_freee(entries: &[JournalRow]) -> Option<Vec<Vec<String>>> {
     Some(rows)
 }
 
-/// Reads a journal file back as its consumer would: strict Shift_JIS, then CSV.
-fn read_back(bytes: &[u8]) -> Vec<Vec<String>> {
-    let (text, bad) = encoding_rs::SHIFT_JIS.decode_without_bom_handling(bytes);
-    assert!(!bad, "the file is not Shift_JIS");
-    assert!(
-        text.is_empty() || text.ends_with("\r\n"),
-        "lines end with CRLF"
-    );
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(text.as_bytes());
-    rdr.records()
-        .map(|r| match r {
-            Ok(r) => r.iter().map(str::to_owned).collect(),
-            Err(e) => panic!("unreadable CSV from our own writer: {e}"),
-        })
-        .collect()
-}
-
 /// Compares a written file with the expected cells; `expected: None` means the writer must refuse.
 fn check(
     name: &str,
@@ -202,7 +183,7 @@ fn check(
     });
     match (written, expected) {
         (Ok(bytes), Some(rows)) => {
-            let got = read_back(&bytes);
+            let got = read_back_csv(&bytes);
             assert!(got.iter().all(|r| r.len() == width), "{name}: column count");
             assert_eq!(got, rows, "{name}: the file does not read back as written");
         }

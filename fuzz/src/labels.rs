@@ -3,7 +3,7 @@
 //! or writes a file of the promised shape whose key column is the parcel's key, which is what comes
 //! back in the carrier's tracking file.
 
-use crate::text::{amount, as_read_back, date, digits, text};
+use crate::text::{amount, as_read_back, date, digits, read_back_csv, text};
 use arbitrary::{Result, Unstructured};
 use juchu_formats::{
     B2_COLUMNS, CLICKPOST_COLUMNS, CarrierConfig, Cod, EHIDEN_COLUMNS, FormatError, LabelRow,
@@ -59,21 +59,6 @@ fn config(u: &mut Unstructured) -> Result<CarrierConfig> {
     Ok(c)
 }
 
-/// Strict Shift_JIS, then CSV: every record, header included.
-fn read_back(bytes: &[u8]) -> Vec<Vec<String>> {
-    let (text, bad) = encoding_rs::SHIFT_JIS.decode_without_bom_handling(bytes);
-    assert!(!bad, "the file is not Shift_JIS");
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(text.as_bytes());
-    rdr.records()
-        .map(|r| match r {
-            Ok(r) => r.iter().map(str::to_owned).collect(),
-            Err(e) => panic!("unreadable CSV from our own writer: {e}"),
-        })
-        .collect()
-}
-
 /// `key_col`: where the parcel's key is (from 1), `None` when the layout has none.
 fn check(
     name: &str,
@@ -94,7 +79,7 @@ fn check(
         }
         Err(FormatError::File(_)) => return,
     };
-    let got = read_back(&bytes);
+    let got = read_back_csv(&bytes);
     let data = &got[usize::from(header)..];
     assert_eq!(data.len(), rows.len(), "{name}: one record per parcel");
     for (r, rec) in rows.iter().zip(data) {

@@ -121,3 +121,23 @@ pub fn as_read_back(s: &str) -> Option<String> {
     assert!(!bad, "{s:?}: Shift_JIS written by us does not read back");
     Some(back.into_owned())
 }
+
+/// A file we wrote, read as its consumer would: strict Shift_JIS with CRLF line ends, then CSV,
+/// every record (header included).
+pub fn read_back_csv(bytes: &[u8]) -> Vec<Vec<String>> {
+    let (text, bad) = encoding_rs::SHIFT_JIS.decode_without_bom_handling(bytes);
+    assert!(!bad, "the file is not Shift_JIS");
+    assert!(
+        text.is_empty() || text.ends_with("\r\n"),
+        "lines end with CRLF"
+    );
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    rdr.records()
+        .map(|r| match r {
+            Ok(r) => r.iter().map(str::to_owned).collect(),
+            Err(e) => panic!("unreadable CSV from our own writer: {e}"),
+        })
+        .collect()
+}
