@@ -31,7 +31,8 @@ mod split;
 mod statement_rows;
 mod users;
 mod worker;
-pub mod zengin;
+/// Moved to juchu-formats with the other file formats (and so that it can be fuzzed alone).
+pub use juchu_formats::zengin_read as zengin;
 /// Moved to juchu-formats so the sandbox bank can write statements without depending on the app.
 pub use juchu_formats::zengin_write;
 

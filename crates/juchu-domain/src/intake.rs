@@ -110,7 +110,7 @@ pub const PREFECTURES: [&str; 47] = [
     "沖縄県",
 ];
 
-const MAX_LINES: usize = 500;
+const MAX_LINES: usize = crate::limits::MAX_ORDER_LINES;
 const MAX_QUANTITY: i64 = 100_000;
 const MAX_PRICE: i64 = 100_000_000;
 

@@ -15,6 +15,7 @@ pub mod intake;
 pub mod invariants;
 pub mod journal;
 pub mod lifecycle;
+pub mod limits;
 pub mod modify;
 pub mod money;
 pub mod order;

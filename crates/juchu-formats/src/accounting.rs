@@ -255,6 +255,21 @@ pub fn write_freee(entries: &[JournalRow], receivable: &str) -> Result<Vec<u8>, 
             .filter(|(p, _)| p.account != receivable);
         for (i, (p, sign)) in details.enumerate() {
             let head = |v: String| if i == 0 { v } else { String::new() };
+            // Debits are written negated; an amount with no negation (i64::MIN, found by the
+            // journal_roundtrip fuzz target) is refused rather than overflowing.
+            let signed = |v: i64| {
+                v.checked_mul(sign).ok_or_else(|| {
+                    FormatError::field(
+                        &e.reference,
+                        "journal",
+                        format!("amount {v} is out of range"),
+                    )
+                })
+            };
+            let tax = match p.tax {
+                Some(t) => signed(t)?.to_string(),
+                None => String::new(),
+            };
             let mut r = vec![
                 head("収入".into()),
                 head(e.reference.clone()),
@@ -263,9 +278,9 @@ pub fn write_freee(entries: &[JournalRow], receivable: &str) -> Result<Vec<u8>, 
                 head(partner.clone()),
                 p.account.clone(),
                 p.tax_category.clone(),
-                (sign * p.amount).to_string(),
+                signed(p.amount)?.to_string(),
                 "内税".into(),
-                p.tax.map(|t| (sign * t).to_string()).unwrap_or_default(),
+                tax,
                 head(e.memo.clone()),
                 p.sub_account.clone(),
             ];

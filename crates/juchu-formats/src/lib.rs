@@ -1,6 +1,7 @@
 //! Carrier files juchu exchanges with Yamato B2クラウド, Sagawa e飛伝Ⅲ and Japan Post ゆうプリR /
 //! Click Post (FORMATS.md §1–2), the journal files of 弥生, freee and マネーフォワード (§7), and
-//! Zengin statements as a bank writes them (§4, `zengin_write`).
+//! Zengin statements as a bank writes them and as juchu reads them (§4), and Japan Post's KEN_ALL
+//! postal data (§8).
 //!
 //! Pure: plain rows in, Shift_JIS (CP932) bytes out, and tracking files back into plain rows. The
 //! application decides what a row means (which shipment, which order); this crate only knows the
@@ -9,6 +10,7 @@
 mod accounting;
 mod clickpost;
 mod config;
+mod ken_all;
 mod sagawa;
 mod sjis;
 mod tracking;
@@ -16,6 +18,8 @@ mod tracking;
 pub mod webhook;
 mod yamato;
 mod yupri;
+/// Zengin (全銀協) deposit statements read into deposits (FORMATS.md §4).
+pub mod zengin_read;
 /// Zengin (全銀協) statement files as a bank writes them (FORMATS.md §4), for the sandbox bank and tests.
 pub mod zengin_write;
 
@@ -25,6 +29,7 @@ pub use accounting::{
 };
 pub use clickpost::{CLICKPOST_COLUMNS, CLICKPOST_MAX_ROWS, write_clickpost};
 pub use config::{CarrierConfig, JapanPostConfig, SagawaConfig, Shipper, YamatoConfig};
+pub use ken_all::{KenAllRow, parse_ken_all};
 pub use sagawa::{EHIDEN_COLUMNS, write_ehiden};
 pub use sjis::{decode_text, encode_cp932, map_to_cp932};
 pub use tracking::{TrackingFormat, TrackingRow, parse_tracking};

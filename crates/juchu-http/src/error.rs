@@ -85,7 +85,10 @@ impl ApiError {
             ApiError::PayloadTooLarge => problem(
                 S::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
-                "the request body is too large".into(),
+                format!(
+                    "the request body is larger than {} bytes (1 MiB), the limit of every route",
+                    juchu_domain::limits::MAX_BODY_BYTES
+                ),
             ),
             ApiError::IdempotencyKeyReused => problem(
                 S::UNPROCESSABLE_ENTITY,

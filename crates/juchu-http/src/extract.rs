@@ -4,7 +4,7 @@ use crate::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use juchu_domain::{OrderId, ShipmentId};
+use juchu_domain::{OrderId, ShipmentId, limits};
 use serde::de::DeserializeOwned;
 
 /// Parses a JSON body: malformed JSON → 400 `bad_request`; well-formed JSON of the wrong shape →
@@ -13,16 +13,10 @@ pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.is_empty() {
         return Err(ApiError::BadRequest("the request needs a JSON body".into()));
     }
-    // A NUL can only arrive escaped; PostgreSQL cannot store it, so refuse it here for every backend.
-    if body.windows(6).any(|w| w == b"\\u0000")
-        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
-        && let Some(field) = nul_at(&value, "")
-    {
-        return Err(ApiError::App(juchu_app::AppError::invalid(
-            if field.is_empty() { "body" } else { &field },
-            "must not contain NUL characters",
-        )));
-    }
+    // Depth, string lengths, list sizes and NUL characters (PostgreSQL cannot store NUL, so no
+    // backend takes it), every violation named with its path and limit (docs/hostile-input.md).
+    limits::check_json(body)
+        .map_err(|errors| ApiError::App(juchu_app::AppError::Invalid(errors)))?;
     let de = &mut serde_json::Deserializer::from_slice(body);
     let parsed: Result<T, _> = serde_path_to_error::deserialize(de);
     parsed.map_err(|e| {
@@ -46,31 +40,6 @@ pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             ApiError::App(juchu_app::AppError::invalid(&field, message))
         }
     })
-}
-
-/// The path of the first string (key or value) that holds a NUL character.
-fn nul_at(v: &serde_json::Value, path: &str) -> Option<String> {
-    use serde_json::Value;
-    match v {
-        Value::String(s) => s.contains('\0').then(|| path.to_owned()),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, x)| nul_at(x, &format!("{path}[{i}]"))),
-        Value::Object(map) => map.iter().find_map(|(k, x)| {
-            let p = if path.is_empty() {
-                k.clone()
-            } else {
-                format!("{path}.{k}")
-            };
-            if k.contains('\0') {
-                Some(p)
-            } else {
-                nul_at(x, &p)
-            }
-        }),
-        _ => None,
-    }
 }
 
 pub fn order_id(s: &str) -> Result<OrderId, ApiError> {
@@ -117,6 +86,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
                 "must not contain NUL characters",
             )));
         }
+        // Long values are refused here, before any search or lookup spends time on them.
+        if let Ok(axum::extract::Query(pairs)) =
+            axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+            && let Some((name, _)) = pairs
+                .iter()
+                .find(|(_, v)| v.chars().nth(limits::MAX_QUERY_CHARS).is_some())
+        {
+            return Err(ApiError::App(juchu_app::AppError::invalid(
+                name,
+                format!("must be at most {} characters", limits::MAX_QUERY_CHARS),
+            )));
+        }
         match axum::extract::Query::<T>::try_from_uri(&parts.uri) {
             Ok(axum::extract::Query(v)) => Ok(Query(v)),
             Err(e) => {
@@ -129,4 +110,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
             }
         }
     }
+}
+
+/// Uploaded files (tracking import, Zengin statement): at most `MAX_UPLOAD_LINES` lines, so one
+/// request cannot hold a connection for minutes; split larger files.
+pub fn upload_lines(body: &[u8]) -> Result<(), ApiError> {
+    let lines = body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    if lines > limits::MAX_UPLOAD_LINES {
+        return Err(ApiError::App(juchu_app::AppError::invalid(
+            "file",
+            format!(
+                "{lines} lines; an upload takes at most {} lines, split the file",
+                limits::MAX_UPLOAD_LINES
+            ),
+        )));
+    }
+    Ok(())
 }

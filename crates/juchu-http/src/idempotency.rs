@@ -22,7 +22,8 @@ use juchu_store::IdempotencyState;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
-pub const MAX_BODY: usize = 1024 * 1024;
+/// The largest request body of any route (413 `payload_too_large` beyond).
+pub const MAX_BODY: usize = juchu_domain::limits::MAX_BODY_BYTES;
 
 /// How often a running request refreshes its reservation.
 const HEARTBEAT: Duration = Duration::from_secs(5);

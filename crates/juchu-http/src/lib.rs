@@ -6,6 +6,8 @@ mod auth;
 mod error;
 mod extract;
 mod idempotency;
+mod limits;
+mod openapi_errors;
 mod routes;
 mod signed;
 mod state;
@@ -15,6 +17,7 @@ pub use error::{ApiError, Problem};
 pub use state::AppState;
 
 use axum::Router;
+use axum::body::HttpBody;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::header;
 use axum::middleware::{self, Next};
@@ -48,7 +51,15 @@ impl Modify for BearerAuth {
 
 /// The OpenAPI document of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    let mut doc = api_router().split_for_parts().1;
+    complete(&mut doc);
+    doc
+}
+
+/// What the shared layers add to every route: the request limits and the error statuses.
+fn complete(doc: &mut utoipa::openapi::OpenApi) {
+    limits::annotate(doc);
+    openapi_errors::add_shared_errors(doc);
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
@@ -74,7 +85,8 @@ fn api_router() -> OpenApiRouter<AppState> {
 pub fn router(app: App) -> Router {
     let _ = routes::system::prometheus();
     let state = AppState::new(app);
-    let (api, doc) = api_router().split_for_parts();
+    let (api, mut doc) = api_router().split_for_parts();
+    complete(&mut doc);
     Router::new()
         .merge(api)
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))
@@ -86,6 +98,7 @@ pub fn router(app: App) -> Router {
             idempotency::idempotency,
         ))
         .layer(DefaultBodyLimit::max(idempotency::MAX_BODY))
+        .layer(middleware::from_fn(declared_body_limit))
         .layer(middleware::from_fn(observe))
         .layer(middleware::from_fn_with_state(state.clone(), audit::record))
         .layer(
@@ -131,6 +144,33 @@ async fn problems_only(req: Request, next: Next) -> Response {
         out.headers_mut().insert(header::ALLOW, allow.clone());
     }
     out
+}
+
+/// What a client may still send after its body was refused: read and dropped, so that it can
+/// finish writing and read the 413 instead of seeing the connection reset mid-upload.
+const DRAIN_LIMIT: usize = 8 * idempotency::MAX_BODY;
+
+/// Every route, whether or not it reads its body: a declared `Content-Length` beyond the limit
+/// gets 413 before anything else runs. (A streamed body is cut at the limit by `DefaultBodyLimit`
+/// where a route reads it.)
+async fn declared_body_limit(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_none_or(|n| n <= idempotency::MAX_BODY as u64) {
+        return next.run(req).await;
+    }
+    let mut body = req.into_body();
+    let mut drained = 0;
+    while drained <= DRAIN_LIMIT {
+        match std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await {
+            Some(Ok(frame)) => drained += frame.data_ref().map_or(0, |d| d.len()),
+            _ => break,
+        }
+    }
+    ApiError::PayloadTooLarge.into_response()
 }
 
 /// Request metrics and a 413 in our error format for oversized bodies.

@@ -1,6 +1,7 @@
 //! `juchu import postal-codes FILE`: Japan Post's KEN_ALL.CSV (Shift_JIS, long 町域 split over
 //! several lines) or utf_ken_all.csv (UTF-8, one line per entry), plain or `.gz`
-//! (FORMATS.md §8). The whole file is replaced; rows go in batches, one transaction each.
+//! (FORMATS.md §8; parsed by `juchu_formats::parse_ken_all`). The whole file is replaced; rows go
+//! in batches, one transaction each.
 
 use anyhow::Context;
 use juchu_domain::review::PostalEntry;
@@ -38,62 +39,22 @@ pub fn read_text(path: &Path) -> anyhow::Result<String> {
     } else {
         raw
     };
-    match String::from_utf8(bytes) {
-        Ok(s) => Ok(s.trim_start_matches('\u{feff}').to_owned()),
-        Err(e) => {
-            let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(e.as_bytes());
-            if bad {
-                anyhow::bail!("{} is neither UTF-8 nor Shift_JIS", path.display());
-            }
-            Ok(text.into_owned())
-        }
-    }
+    juchu_formats::decode_text(&bytes)
+        .map_err(|_| anyhow::anyhow!("{} is neither UTF-8 nor Shift_JIS", path.display()))
 }
 
-/// Whether a 町域 opens a （note） that a later line closes: Japan Post splits 町域 longer than
-/// 38 characters over consecutive lines of the same code, always inside such a note.
-fn open_note(town: &str) -> bool {
-    town.matches('（').count() > town.matches('）').count()
-}
-
-/// Parses KEN_ALL rows (15 columns, no header), joining split 町域. 「以下に掲載がない場合」
-/// (no town of its own) becomes an empty town.
+/// Parses KEN_ALL rows (15 columns, no header), joining split 町域 (juchu-formats does the work).
 pub fn parse(text: &str) -> anyhow::Result<Vec<PostalEntry>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut out: Vec<PostalEntry> = Vec::with_capacity(130_000);
-    let mut joining = false;
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.with_context(|| format!("line {}", i + 1))?;
-        if rec.len() < 9 {
-            anyhow::bail!("line {}: {} columns, KEN_ALL has 15", i + 1, rec.len());
-        }
-        let code = rec[2].trim().to_owned();
-        if code.len() != 7 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            anyhow::bail!("line {}: `{code}` is not a 7-digit postal code", i + 1);
-        }
-        let town = rec[8].trim();
-        if joining && let Some(last) = out.last_mut().filter(|l| l.code == code) {
-            last.town.push_str(town);
-            joining = open_note(&last.town);
-            continue;
-        }
-        joining = open_note(town);
-        out.push(PostalEntry {
-            code,
-            jis: rec[0].trim().to_owned(),
-            prefecture: rec[6].trim().to_owned(),
-            city: rec[7].trim().to_owned(),
-            town: if town == "以下に掲載がない場合" {
-                String::new()
-            } else {
-                town.to_owned()
-            },
-        });
-    }
-    Ok(out)
+    Ok(juchu_formats::parse_ken_all(text)?
+        .into_iter()
+        .map(|r| PostalEntry {
+            code: r.code,
+            jis: r.jis,
+            prefecture: r.prefecture,
+            city: r.city,
+            town: r.town,
+        })
+        .collect())
 }
 
 /// Replaces the postal data with the file's; shows a progress bar when `progress`.
@@ -123,23 +84,4 @@ pub async fn import(store: &dyn Store, path: &Path, progress: bool) -> anyhow::R
         rows: rows.len(),
         seconds: start.elapsed().as_secs_f64(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn joins_split_towns_and_empties_the_catch_all() {
-        let text = "\"01224\",\"066  \",\"0660005\",\"ﾎｯｶｲﾄﾞｳ\",\"ﾁﾄｾｼ\",\"ｷｮｳﾜ\",\"北海道\",\"千歳市\",\"協和（８８－２、２７１－１０、３４３－２、４０４－１、４２７－３、４３１－１２、４４３－６、６０８－２\",\"1\",\"0\",\"0\",\"0\",\"0\",\"0\"\r\n\
-\"01224\",\"066  \",\"0660005\",\"ﾎｯｶｲﾄﾞｳ\",\"ﾁﾄｾｼ\",\"ｷｮｳﾜ\",\"北海道\",\"千歳市\",\"、６４１－８、８１４、８４２－５、１１３７－３、１３９２、１６５７、１７５２番地）\",\"1\",\"0\",\"0\",\"0\",\"0\",\"0\"\r\n\
-\"13101\",\"100  \",\"1000000\",\"ﾄｳｷｮｳﾄ\",\"ﾁﾖﾀﾞｸ\",\"\",\"東京都\",\"千代田区\",\"以下に掲載がない場合\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\"\r\n";
-        let rows = parse(text).unwrap();
-        assert_eq!(rows.len(), 2);
-        assert!(rows[0].town.starts_with("協和（"));
-        assert!(rows[0].town.ends_with("１７５２番地）"));
-        assert_eq!(rows[1].town, "");
-        assert_eq!(rows[1].jis, "13101");
-    }
 }

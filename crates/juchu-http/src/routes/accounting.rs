@@ -58,6 +58,7 @@ async fn close(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct JournalParams {
     /// First day (YYYY-MM-DD, Asia/Tokyo).
     from: Option<String>,
@@ -94,6 +95,7 @@ async fn journal(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SummaryParams {
     /// The month (YYYY-MM, Asia/Tokyo).
     month: Option<String>,

@@ -3,8 +3,8 @@
 
 use crate::audit::AuditNote;
 use crate::auth::{Auth, roles};
-use crate::error::{ApiResult, Problem};
-use crate::extract::{Query, json_body};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Query, json_body, upload_lines};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
@@ -91,10 +91,12 @@ async fn import_statement(
     body: Bytes,
 ) -> ApiResult<Json<StatementImport>> {
     auth.require(roles::PAYMENT_CONFIRM)?;
+    upload_lines(&body)?;
     Ok(Json(s.app.import_statement(&body).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DepositParams {
     /// `false`: only deposits no order's account matched (for operators to resolve).
     matched: Option<bool>,

@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     /// Required: pending | instructed | cancel_requested | shipped | delivered | cancelled.
     status: Option<String>,

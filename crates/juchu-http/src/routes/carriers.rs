@@ -3,7 +3,7 @@
 use crate::audit::AuditNote;
 use crate::auth::{Auth, roles};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{Query, json_body};
+use crate::extract::{Query, json_body, upload_lines};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ImportParams {
     /// yamato-b2 | sagawa-ehiden | japanpost-history | csv
     format: Option<String>,
@@ -45,6 +46,7 @@ async fn tracking_import(
     body: Bytes,
 ) -> ApiResult<Json<TrackingImport>> {
     auth.require(roles::SHIPPING)?;
+    upload_lines(&body)?;
     let name = p.format.as_deref().unwrap_or("");
     let format = TrackingFormat::parse(name).ok_or_else(|| {
         AppError::invalid(

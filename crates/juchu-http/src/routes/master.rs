@@ -176,6 +176,7 @@ async fn adjust_stock(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StockParams {
     sku: Option<String>,
     warehouse: Option<String>,

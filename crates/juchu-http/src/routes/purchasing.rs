@@ -42,6 +42,7 @@ fn po_id(s: &str) -> Result<PurchaseOrderId, ApiError> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     supplier: Option<String>,
     /// draft | sent | partially_received | received | shipped | cancelled
@@ -207,6 +208,7 @@ async fn ship(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ExportParams {
     /// csv | json (default json)
     format: Option<String>,

@@ -147,7 +147,8 @@ struct PostalView {
 }
 
 #[utoipa::path(get, path = "/api/v1/postal-codes/{code}", tag = "review", params(("code" = String, Path, description = "1000001 or 100-0001")),
-    responses((status = 200, body = PostalView), (status = 404, description = "Unknown code or no postal data loaded", body = Problem)),
+    responses((status = 200, body = PostalView), (status = 404, description = "Unknown code or no postal data loaded", body = Problem),
+        (status = 422, description = "The code is not 7 digits (with or without the hyphen)", body = Problem)),
     security(("bearer" = [])))]
 async fn postal_code(
     State(s): State<AppState>,

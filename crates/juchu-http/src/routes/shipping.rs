@@ -70,6 +70,7 @@ async fn instruct(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ExportParams {
     /// json | csv | yamato-b2 | sagawa-ehiden | japanpost-yupri | clickpost (the carrier layouts in Shift_JIS)
     format: Option<String>,

@@ -18,6 +18,7 @@ mod errors;
 mod flow;
 mod japanpost;
 mod jobs;
+mod limits;
 mod mail;
 mod modify;
 mod modify_review;

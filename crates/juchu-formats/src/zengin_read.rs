@@ -1,5 +1,6 @@
-//! Zengin (全銀協) deposit statements, FORMATS.md §4: 入出金取引明細 (種別 03) and 振込入金通知
-//! (種別 01, format A). Pure: bytes in, deposits out.
+//! Reading Zengin (全銀協) deposit statements, FORMATS.md §4: 入出金取引明細 (種別 03) and
+//! 振込入金通知 (種別 01, format A). Pure: bytes in, deposits out. (Here rather than in the app so
+//! that it can be fuzzed without the app's dependencies; `juchu_app::zengin` re-exports it.)
 //!
 //! Records are 200 bytes of JIS X 0201 (ASCII and half-width kana). Shift_JIS keeps each of those
 //! one byte, so after decoding one character is one byte of the layout, and fields are sliced by
@@ -24,14 +25,6 @@ pub struct StatementDeposit {
     pub amount: i64,
     /// 振込依頼人名 (half-width kana), trimmed.
     pub payer_name: Option<String>,
-}
-
-/// Decodes UTF-8 when the bytes are valid UTF-8, else Shift_JIS.
-fn decode(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_owned(),
-        Err(_) => encoding_rs::SHIFT_JIS.decode(bytes).0.into_owned(),
-    }
 }
 
 fn records(text: &str) -> Vec<Vec<char>> {
@@ -84,7 +77,8 @@ impl Rec<'_> {
 
 /// The deposits of a statement file; an error names the record that does not fit the layout.
 pub fn parse(bytes: &[u8]) -> Result<Vec<StatementDeposit>, String> {
-    let text = decode(bytes);
+    // Undecodable bytes are an error, not replacement characters that would shift the fields.
+    let text = crate::sjis::decode_text(bytes).map_err(|e| e.to_string())?;
     let recs = records(&text);
     if recs.is_empty() {
         return Err("the file is empty".into());
@@ -165,5 +159,5 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<StatementDeposit>, String> {
 }
 
 #[cfg(test)]
-#[path = "zengin_tests.rs"]
+#[path = "zengin_read_tests.rs"]
 mod tests;
