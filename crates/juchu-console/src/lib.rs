@@ -8,7 +8,6 @@
 //! module per screen under `pages/`.
 
 // Parts of the page context (roles, actor, some errors) wait for the screens that use them.
-#![allow(dead_code)]
 
 mod assets;
 mod config;

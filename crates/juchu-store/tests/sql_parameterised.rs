@@ -8,6 +8,8 @@
 //!
 //! Values always go through `bind` / `push_bind`. A new `format!` of anything else fails here.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 /// Names that may be interpolated into SQL, per file, and why each is not user input.

@@ -3,7 +3,7 @@
 
 use crate::audit::AuditNote;
 use crate::auth::{Auth, roles};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{Query, json_body, upload_lines};
 use crate::state::AppState;
 use axum::Json;

@@ -183,7 +183,8 @@ async fn sorts_page_through_every_order_once(b: Backend) {
         body["ordered_at"] = json!(at);
         placed.push((place(&s, &body).await, qty, at));
     }
-    let by = |f: &dyn Fn(&(i64, i64, &str), &(i64, i64, &str)) -> std::cmp::Ordering| {
+    type Row<'a> = (i64, i64, &'a str);
+    let by = |f: &dyn Fn(&Row, &Row) -> std::cmp::Ordering| {
         let mut v = placed.clone();
         v.sort_by(|x, y| f(x, y));
         v.into_iter().map(|p| p.0).collect::<Vec<_>>()

@@ -7,7 +7,7 @@
 mod bulk;
 mod bulk_refused;
 mod login;
+mod master;
 mod order_detail;
 mod order_shipping;
-mod master;
 mod orders_list;
