@@ -15,6 +15,36 @@ use std::path::{Path, PathBuf};
 /// Names that may be interpolated into SQL, per file, and why each is not user input.
 const BUILT: &[(&str, &str, &str)] = &[
     (
+        "juchu-store-sqlite/src/order_list.rs",
+        "k",
+        "a sort column from a match on OrderSort (constant column names)",
+    ),
+    (
+        "juchu-store-sqlite/src/order_list.rs",
+        "dir",
+        "`ASC` or `DESC` from `f.ascending`",
+    ),
+    (
+        "juchu-store-sqlite/src/order_list.rs",
+        "cmp",
+        "`<` or `>` from `f.ascending`",
+    ),
+    (
+        "juchu-store-postgres/src/order_list.rs",
+        "k",
+        "a sort column from a match on OrderSort (constant column names)",
+    ),
+    (
+        "juchu-store-postgres/src/order_list.rs",
+        "dir",
+        "`ASC` or `DESC` from `f.ascending`",
+    ),
+    (
+        "juchu-store-postgres/src/order_list.rs",
+        "cmp",
+        "`<` or `>` from `f.ascending`",
+    ),
+    (
         "juchu-store-sqlite/src/bank.rs",
         "filter",
         "one of three constant WHERE clauses",

@@ -418,6 +418,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     };
     let app = App::new(store, Arc::new(SystemClock), policies);
     let secret = seed(&app, args.orders).await?;
+    // A console user to sign in with, with a new random password each demo.
+    let console_password = format!("demo-{:016x}", rand::rng().random::<u64>());
+    app.create_user("demo@example.jp", &console_password, Role::Admin)
+        .await
+        .map_err(err)?;
     let counts = app.order_counts().await.map_err(err)?;
     println!("sample shop ready in {}:", args.file);
     for (status, n) in counts {
@@ -425,6 +430,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     if args.seed_only {
         println!("admin token: {secret}");
+        println!("console login: demo@example.jp / {console_password}");
         return Ok(());
     }
     // The seeded history used the in-process rules; from now on payments go to the sandbox
@@ -444,6 +450,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         sandbox.url()
     );
     println!("  admin token: {secret}");
+    println!(
+        "  console:     {} (demo@example.jp / {console_password})",
+        handle.url()
+    );
     println!(
         "  try:         curl -H 'Authorization: Bearer {secret}' {}/api/v1/orders/counts",
         handle.url()
