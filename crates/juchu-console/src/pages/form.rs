@@ -4,6 +4,22 @@
 use juchu_app::AppError;
 use std::str::FromStr;
 
+/// One form field's text parsed as `T`: trimmed, blank is `None`, anything else must parse, or
+/// the refusal names the field and says `complaint` (e.g. "は数値ではありません / is not a number").
+pub fn parse_field<T: FromStr>(
+    name: &str,
+    text: &str,
+    complaint: &str,
+) -> Result<Option<T>, AppError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    t.parse()
+        .map(Some)
+        .map_err(|_| AppError::invalid(name, format!("`{t}` {complaint}")))
+}
+
 /// The posted fields in the order the browser sent them (names may repeat).
 #[derive(Debug, Default, Clone)]
 pub struct Fields(pub Vec<(String, String)>);
@@ -26,12 +42,11 @@ impl Fields {
 
     /// `name` parsed as `T` (`None` when blank).
     pub fn parse<T: FromStr>(&self, name: &str) -> Result<Option<T>, AppError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(v) => v.parse().map(Some).map_err(|_| {
-                AppError::invalid(name, format!("`{v}` は不正な値です / is not a valid value"))
-            }),
-        }
+        parse_field(
+            name,
+            self.get(name).unwrap_or(""),
+            "は不正な値です / is not a valid value",
+        )
     }
 
     /// Whether a checkbox named `name` was ticked.

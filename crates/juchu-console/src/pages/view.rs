@@ -16,16 +16,7 @@ pub fn code_of<T: serde::Serialize>(v: &T) -> String {
 
 /// A form's number field: blank is `None`, anything else must parse (else a refusal naming it).
 pub fn number<T: std::str::FromStr>(field: &str, text: &str) -> Result<Option<T>, AppError> {
-    let t = text.trim();
-    if t.is_empty() {
-        return Ok(None);
-    }
-    t.parse().map(Some).map_err(|_| {
-        AppError::invalid(
-            field,
-            format!("`{t}` は数値ではありません / is not a number"),
-        )
-    })
+    crate::pages::form::parse_field(field, text, "は数値ではありません / is not a number")
 }
 
 /// A form's text field: trimmed, blank is `None`.
