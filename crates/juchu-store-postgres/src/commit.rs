@@ -67,18 +67,7 @@ impl PostgresStore {
         if let Some((order, at)) = cs.release_account {
             crate::bank::release_account(&mut *tx, order, at).await?;
         }
-        for (order_id, e) in &cs.events {
-            sqlx::query(
-                "INSERT INTO order_events (order_id, kind, at, event) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(order_id.to_string())
-            .bind(&e.kind)
-            .bind(micros(e.at))
-            .bind(event_json(e)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        }
+        insert_events(&mut tx, &cs.events).await?;
         // Row locks on stock are taken in one global order, (warehouse, sku), so two change sets
         // touching the same rows queue instead of deadlocking. The sort is stable: changes to the
         // same row keep their given order, which is what the bounds checks depend on, so the end
@@ -98,7 +87,8 @@ impl PostgresStore {
         }
         for b in &cs.batches {
             sqlx::query(
-                "INSERT INTO shipping_batches (id, warehouse, created_at) VALUES ($1, $2, $3)",
+                "INSERT INTO shipping_batches (id, warehouse, created_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO NOTHING",
             )
             .bind(b.id.to_string())
             .bind(&b.warehouse)
@@ -107,23 +97,67 @@ impl PostgresStore {
             .await
             .map_err(db_err)?;
         }
-        for j in &cs.jobs {
-            sqlx::query(
-                "INSERT INTO jobs (kind, payload, available_at, dedupe_key, created_at)
-                 VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (dedupe_key) WHERE status = 'pending' DO NOTHING",
-            )
-            .bind(&j.kind)
-            .bind(j.payload.to_string())
-            .bind(micros(j.available_at))
-            .bind(&j.dedupe_key)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        }
+        insert_jobs(&mut tx, &cs.jobs, now).await?;
         tx.commit().await.map_err(db_err)
     }
+}
+
+/// The change set's events in one statement, in their given order (`seq` follows it).
+async fn insert_events(tx: &mut Tx, events: &[(OrderId, juchu_domain::Event)]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut orders = Vec::with_capacity(events.len());
+    let mut kinds = Vec::with_capacity(events.len());
+    let mut ats = Vec::with_capacity(events.len());
+    let mut docs = Vec::with_capacity(events.len());
+    for (order_id, e) in events {
+        orders.push(order_id.to_string());
+        kinds.push(e.kind.clone());
+        ats.push(micros(e.at));
+        docs.push(event_json(e)?);
+    }
+    sqlx::query(
+        "INSERT INTO order_events (order_id, kind, at, event)
+         SELECT o, k, a, e FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[])
+              WITH ORDINALITY AS t(o, k, a, e, n)
+         ORDER BY n",
+    )
+    .bind(orders)
+    .bind(kinds)
+    .bind(ats)
+    .bind(docs)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// The change set's jobs in one statement; a job whose key is already pending is not added again.
+async fn insert_jobs(tx: &mut Tx, jobs: &[juchu_store::NewJob], now: i64) -> Result<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let kinds: Vec<&str> = jobs.iter().map(|j| j.kind.as_str()).collect();
+    let payloads: Vec<String> = jobs.iter().map(|j| j.payload.to_string()).collect();
+    let available: Vec<i64> = jobs.iter().map(|j| micros(j.available_at)).collect();
+    let keys: Vec<Option<&str>> = jobs.iter().map(|j| j.dedupe_key.as_deref()).collect();
+    sqlx::query(
+        "INSERT INTO jobs (kind, payload, available_at, dedupe_key, created_at)
+         SELECT k, p, a, d, $5 FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[])
+              WITH ORDINALITY AS t(k, p, a, d, n)
+         ORDER BY n
+         ON CONFLICT (dedupe_key) WHERE status = 'pending' DO NOTHING",
+    )
+    .bind(kinds)
+    .bind(payloads)
+    .bind(available)
+    .bind(keys)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }
 
 /// A conditional update: the bounds are checked by the `WHERE`, so a concurrent change between

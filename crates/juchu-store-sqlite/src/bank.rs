@@ -58,12 +58,14 @@ impl BankStore for SqliteStore {
             }
             // Reuse the account that has cooled off longest, so numbers stay in a compact range.
             let reused = sqlx::query_scalar::<_, String>(
-                "UPDATE virtual_accounts SET order_id = ?, assigned_at = ? WHERE account = (
+                "UPDATE virtual_accounts SET order_id = ?1, assigned_at = ?2 WHERE account = (
                      SELECT account FROM virtual_accounts
-                     WHERE order_id IS NULL AND released_at <= ? AND account LIKE ?
-                       AND number BETWEEN ? AND ?
+                     WHERE order_id IS NULL AND released_at <= ?3 AND account LIKE ?4
+                       AND number BETWEEN ?5 AND ?6
                      ORDER BY released_at, number LIMIT 1)
-                   AND order_id IS NULL RETURNING account",
+                   AND order_id IS NULL
+                   AND EXISTS (SELECT 1 FROM orders WHERE id = ?1 AND status = 'received')
+                 RETURNING account",
             )
             .bind(&id)
             .bind(micros(now))
@@ -94,7 +96,8 @@ impl BankStore for SqliteStore {
             }
             let account = pool.account(next);
             let r = sqlx::query(
-                "INSERT INTO virtual_accounts (account, number, order_id, assigned_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO virtual_accounts (account, number, order_id, assigned_at)
+                 SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM orders WHERE id = ?3 AND status = 'received')",
             )
             .bind(&account)
             .bind(next)
@@ -103,6 +106,8 @@ impl BankStore for SqliteStore {
             .execute(&self.write)
             .await;
             match r {
+                // The order left `received` (cancelled): it gets no account.
+                Ok(r) if r.rows_affected() == 0 => return Ok(None),
                 Ok(_) => return Ok(Some(account)),
                 Err(e) if is_unique_violation(&e) => continue,
                 Err(e) => return Err(db_err(e)),

@@ -21,24 +21,30 @@ fn shipment_status(s: ShipmentStatus) -> &'static str {
 }
 
 impl SqliteStore {
+    /// Hands the change set to the writer task ([`crate::group`]), which applies it together with
+    /// the others waiting, and waits for its own outcome.
     pub(crate) async fn commit_impl(&self, cs: ChangeSet) -> Result<()> {
-        let now = micros(jiff::Timestamp::now());
-        let mut tx = self.begin().await?;
-        if let Some((job, worker)) = &cs.complete_job {
-            let done = sqlx::query(
-                "DELETE FROM jobs WHERE id = ? AND locked_by = ? AND status = 'running'",
-            )
-            .bind(job)
-            .bind(worker)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            if done.rows_affected() != 1 {
-                return Err(StoreError::LeaseLost);
-            }
+        self.group.commit(cs).await
+    }
+}
+
+/// Applies one change set inside the writer's open transaction (the caller commits).
+pub(crate) async fn apply(tx: &mut Tx, cs: &ChangeSet) -> Result<()> {
+    let now = micros(jiff::Timestamp::now());
+    if let Some((job, worker)) = &cs.complete_job {
+        let done =
+            sqlx::query("DELETE FROM jobs WHERE id = ? AND locked_by = ? AND status = 'running'")
+                .bind(job)
+                .bind(worker)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::LeaseLost);
         }
-        if let Some(d) = &cs.deposit {
-            let r = sqlx::query(
+    }
+    if let Some(d) = &cs.deposit {
+        let r = sqlx::query(
                 "INSERT INTO bank_deposits (dedupe_key, source, account, amount, deposited_at, payer_kana, order_id, received_at)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             )
@@ -50,44 +56,42 @@ impl SqliteStore {
             .bind(&d.payer_kana)
             .bind(d.order_id.map(|o| o.to_string()))
             .bind(micros(d.received_at))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await;
-            match r {
-                Ok(_) => {}
-                Err(e) if crate::is_unique_violation(&e) => {
-                    return Err(StoreError::DuplicateDeposit(d.dedupe_key.clone()));
-                }
-                Err(e) => return Err(db_err(e)),
+        match r {
+            Ok(_) => {}
+            Err(e) if crate::is_unique_violation(&e) => {
+                return Err(StoreError::DuplicateDeposit(d.dedupe_key.clone()));
             }
+            Err(e) => return Err(db_err(e)),
         }
-        for w in &cs.orders {
-            write_order(&mut tx, w).await?;
-        }
-        if let Some((order, at)) = cs.release_account {
-            crate::bank::release_account(&mut *tx, order, at).await?;
-        }
-        for (order_id, e) in &cs.events {
-            sqlx::query("INSERT INTO order_events (order_id, kind, at, event) VALUES (?, ?, ?, ?)")
-                .bind(order_id.to_string())
-                .bind(&e.kind)
-                .bind(micros(e.at))
-                .bind(event_json(e)?)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        }
-        for (order_id, s) in &cs.stock {
-            if s.on_hand > 0 {
-                sqlx::query(
-                    "INSERT INTO stock (warehouse, sku) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                )
+    }
+    for w in &cs.orders {
+        write_order(tx, w).await?;
+    }
+    if let Some((order, at)) = cs.release_account {
+        crate::bank::release_account(&mut **tx, order, at).await?;
+    }
+    for (order_id, e) in &cs.events {
+        sqlx::query("INSERT INTO order_events (order_id, kind, at, event) VALUES (?, ?, ?, ?)")
+            .bind(order_id.to_string())
+            .bind(&e.kind)
+            .bind(micros(e.at))
+            .bind(event_json(e)?)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    }
+    for (order_id, s) in &cs.stock {
+        if s.on_hand > 0 {
+            sqlx::query("INSERT INTO stock (warehouse, sku) VALUES (?, ?) ON CONFLICT DO NOTHING")
                 .bind(&s.warehouse)
                 .bind(&s.sku)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await
                 .map_err(db_err)?;
-            }
-            let changed = sqlx::query(
+        }
+        let changed = sqlx::query(
                 "UPDATE stock SET on_hand = on_hand + ?1, allocated = allocated + ?2
                  WHERE warehouse = ?3 AND sku = ?4
                    AND on_hand + ?1 >= 0 AND allocated + ?2 >= 0 AND allocated + ?2 <= on_hand + ?1",
@@ -96,16 +100,16 @@ impl SqliteStore {
             .bind(s.allocated)
             .bind(&s.warehouse)
             .bind(&s.sku)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(db_err)?;
-            if changed.rows_affected() != 1 {
-                return Err(StoreError::InsufficientStock {
-                    warehouse: s.warehouse.clone(),
-                    sku: s.sku.clone(),
-                });
-            }
-            sqlx::query(
+        if changed.rows_affected() != 1 {
+            return Err(StoreError::InsufficientStock {
+                warehouse: s.warehouse.clone(),
+                sku: s.sku.clone(),
+            });
+        }
+        sqlx::query(
                 "INSERT INTO stock_movements (at, warehouse, sku, on_hand_delta, allocated_delta, reason, order_id, actor)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             )
@@ -117,31 +121,32 @@ impl SqliteStore {
             .bind(&s.reason)
             .bind(order_id.map(|id| id.to_string()))
             .bind(actor_text(&cs.actor))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(db_err)?;
-        }
-        crate::purchasing::write(&mut tx, &cs.purchasing, actor_text(&cs.actor), now).await?;
-        // Points: one customer's rows in the given order; customers in one global order (PostgreSQL
-        // row locks queue instead of deadlocking).
-        let mut points: Vec<_> = cs.points.iter().collect();
-        points.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
-        for p in points {
-            crate::points::apply(&mut tx, p).await?;
-        }
-        for b in &cs.batches {
-            sqlx::query(
-                "INSERT INTO shipping_batches (id, warehouse, created_at) VALUES (?, ?, ?)",
-            )
-            .bind(b.id.to_string())
-            .bind(&b.warehouse)
-            .bind(micros(b.created_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        }
-        for j in &cs.jobs {
-            sqlx::query(
+    }
+    crate::purchasing::write(tx, &cs.purchasing, actor_text(&cs.actor), now).await?;
+    // Points: one customer's rows in the given order; customers in one global order (PostgreSQL
+    // row locks queue instead of deadlocking).
+    let mut points: Vec<_> = cs.points.iter().collect();
+    points.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+    for p in points {
+        crate::points::apply(tx, p).await?;
+    }
+    for b in &cs.batches {
+        sqlx::query(
+            "INSERT INTO shipping_batches (id, warehouse, created_at) VALUES (?, ?, ?)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(b.id.to_string())
+        .bind(&b.warehouse)
+        .bind(micros(b.created_at))
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    }
+    for j in &cs.jobs {
+        sqlx::query(
                 "INSERT INTO jobs (kind, payload, available_at, dedupe_key, created_at) VALUES (?, ?, ?, ?, ?)
                  ON CONFLICT (dedupe_key) WHERE status = 'pending' DO NOTHING",
             )
@@ -150,12 +155,11 @@ impl SqliteStore {
             .bind(micros(j.available_at))
             .bind(&j.dedupe_key)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(db_err)?;
-        }
-        tx.commit().await.map_err(db_err)
     }
+    Ok(())
 }
 
 async fn write_order(tx: &mut Tx, w: &OrderWrite) -> Result<()> {

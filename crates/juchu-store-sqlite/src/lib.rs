@@ -7,6 +7,7 @@ mod bank;
 mod carriers;
 mod check;
 mod commit;
+mod group;
 mod jobs;
 mod keys;
 mod master;
@@ -34,6 +35,8 @@ pub struct SqliteStore {
     /// The last order number handed out. SQLite serves one process, so numbers are handed out in
     /// memory (no write transaction per order) and the counter row follows in each order's commit.
     last_number: std::sync::Arc<tokio::sync::Mutex<Option<i64>>>,
+    /// Order change sets go through one writer task that commits them in groups.
+    group: group::GroupCommit,
 }
 
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
@@ -68,6 +71,7 @@ impl SqliteStore {
             .map_err(db_err)?;
         Ok(SqliteStore {
             read,
+            group: group::GroupCommit::start(write.clone()),
             write,
             last_number: Default::default(),
         })

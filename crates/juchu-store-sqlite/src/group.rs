@@ -1,0 +1,103 @@
+//! Group commit. SQLite has one writer, so change sets queue for it anyway: a writer task takes
+//! every change set waiting and applies them in one `BEGIN IMMEDIATE` transaction, each inside a
+//! savepoint of its own. A change set that fails (a version conflict, too little stock) is rolled
+//! back to its savepoint and reported to its caller alone; the others commit. Nobody hears "done"
+//! before the transaction holding their change set has committed.
+
+use crate::db_err;
+use juchu_store::{ChangeSet, Result, StoreError};
+use sqlx::SqlitePool;
+use tokio::sync::{mpsc, oneshot};
+
+/// The most change sets one transaction takes (bounds the time a caller waits behind others).
+const MAX_GROUP: usize = 64;
+
+type Request = (ChangeSet, oneshot::Sender<Result<()>>);
+
+/// The handle commits go through; the writer task stops when the last handle is dropped.
+#[derive(Clone)]
+pub(crate) struct GroupCommit {
+    queue: mpsc::Sender<Request>,
+}
+
+impl GroupCommit {
+    /// Starts the writer task on the write pool (one connection).
+    pub(crate) fn start(write: SqlitePool) -> Self {
+        let (queue, rx) = mpsc::channel(4 * MAX_GROUP);
+        tokio::spawn(run(write, rx));
+        GroupCommit { queue }
+    }
+
+    /// Applies `cs` in the next group and returns its own outcome once the group has committed.
+    pub(crate) async fn commit(&self, cs: ChangeSet) -> Result<()> {
+        let (done, outcome) = oneshot::channel();
+        self.queue.send((cs, done)).await.map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Backend("the SQLite writer task has stopped".into())
+}
+
+async fn run(write: SqlitePool, mut rx: mpsc::Receiver<Request>) {
+    while let Some(first) = rx.recv().await {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(r) => group.push(r),
+                Err(_) => break,
+            }
+        }
+        metrics::histogram!("juchu_sqlite_group_size").record(group.len() as f64);
+        let (sets, replies): (Vec<ChangeSet>, Vec<_>) = group.into_iter().unzip();
+        match apply_group(&write, &sets).await {
+            Ok(outcomes) => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(outcome);
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(StoreError::Backend(message.clone())));
+                }
+            }
+        }
+    }
+}
+
+/// One transaction for the group. `Err` when the transaction itself failed (nothing committed);
+/// otherwise each change set's own outcome, in order.
+async fn apply_group(write: &SqlitePool, sets: &[ChangeSet]) -> Result<Vec<Result<()>>> {
+    let mut tx = write.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
+    if let [cs] = sets {
+        // Alone: no savepoint needed; a failure rolls the whole (one-set) transaction back.
+        let outcome = crate::commit::apply(&mut tx, cs).await;
+        if outcome.is_ok() {
+            tx.commit().await.map_err(db_err)?;
+        }
+        return Ok(vec![outcome]);
+    }
+    let mut outcomes = Vec::with_capacity(sets.len());
+    for cs in sets {
+        sqlx::query("SAVEPOINT change_set")
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let outcome = crate::commit::apply(&mut tx, cs).await;
+        if outcome.is_err() {
+            sqlx::query("ROLLBACK TO change_set")
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        sqlx::query("RELEASE change_set")
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        outcomes.push(outcome);
+    }
+    tx.commit().await.map_err(db_err)?;
+    Ok(outcomes)
+}
