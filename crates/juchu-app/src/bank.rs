@@ -67,10 +67,10 @@ impl App {
 
     /// The account for a bank-transfer order in `received` (the same one when asked again);
     /// `None` for other orders and when the pool is exhausted.
-    pub(crate) async fn assign_account_for(&self, id: OrderId) -> Result<Option<String>, AppError> {
-        let Some(order) = self.store.get_order(id).await? else {
-            return Ok(None);
-        };
+    pub(crate) async fn assign_account(
+        &self,
+        order: &juchu_domain::Order,
+    ) -> Result<Option<String>, AppError> {
         if order.payment.method != juchu_domain::payment::PaymentMethod::BankTransfer
             || order.status != juchu_domain::OrderStatus::Received
         {
@@ -83,7 +83,7 @@ impl App {
             .unwrap_or(now);
         Ok(self
             .store
-            .assign_virtual_account(id, &self.account_pool(), now, reusable_before)
+            .assign_virtual_account(order.id, &self.account_pool(), now, reusable_before)
             .await?)
     }
 
@@ -253,9 +253,14 @@ impl App {
 /// The account of an order that expects no more money on it (paid, or cancelled), to be freed in
 /// the commit of the change (`order_change`), at the time of that change.
 pub(crate) fn account_to_release(order: &Order) -> Option<(OrderId, jiff::Timestamp)> {
-    let settled = order.status == juchu_domain::OrderStatus::Cancelled
-        || order.payment.status == PaymentStatus::Paid;
-    (settled && order.payment.virtual_account.is_some()).then_some((order.id, order.updated_at))
+    let cancelled = order.status == juchu_domain::OrderStatus::Cancelled;
+    let settled = cancelled || order.payment.status == PaymentStatus::Paid;
+    // A cancelled bank-transfer order releases whatever the pool gave it, even an account its
+    // receipt took but had not yet written on the order (the receipt lost the race to the cancel).
+    let holds = order.payment.virtual_account.is_some()
+        || (cancelled
+            && order.payment.method == juchu_domain::payment::PaymentMethod::BankTransfer);
+    (settled && holds).then_some((order.id, order.updated_at))
 }
 
 pub(crate) fn statement_deposit(d: StatementDeposit) -> NewDeposit {

@@ -63,7 +63,9 @@ impl BankStore for PostgresStore {
                      WHERE order_id IS NULL AND released_at <= $3 AND account LIKE $4
                        AND number BETWEEN $5 AND $6
                      ORDER BY released_at, number LIMIT 1 FOR UPDATE SKIP LOCKED)
-                   AND order_id IS NULL RETURNING account",
+                   AND order_id IS NULL
+                   AND EXISTS (SELECT 1 FROM orders WHERE id = $1 AND status = 'received' FOR SHARE)
+                 RETURNING account",
             )
             .bind(&id)
             .bind(micros(now))
@@ -94,7 +96,9 @@ impl BankStore for PostgresStore {
             }
             let account = pool.account(next);
             let r = sqlx::query(
-                "INSERT INTO virtual_accounts (account, number, order_id, assigned_at) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO virtual_accounts (account, number, order_id, assigned_at)
+                 SELECT $1, $2, $3, $4
+                 WHERE EXISTS (SELECT 1 FROM orders WHERE id = $3 AND status = 'received' FOR SHARE)",
             )
             .bind(&account)
             .bind(next)
@@ -103,6 +107,8 @@ impl BankStore for PostgresStore {
             .execute(&self.pool)
             .await;
             match r {
+                // The order left `received` (cancelled): it gets no account.
+                Ok(r) if r.rows_affected() == 0 => return Ok(None),
                 Ok(_) => return Ok(Some(account)),
                 Err(e) if is_unique_violation(&e) => continue,
                 Err(e) => return Err(db_err(e)),

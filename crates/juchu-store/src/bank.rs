@@ -42,7 +42,10 @@ pub struct DepositRecord {
 pub trait BankStore: Send + Sync {
     /// Gives `order` a free account of `pool` atomically and returns it; returns the account the
     /// order already holds when asked again. A released account is reused only when it was released
-    /// at or before `reusable_before` (the cool-off). `None` when the pool is exhausted.
+    /// at or before `reusable_before` (the cool-off). `None` when the pool is exhausted, or when
+    /// the order is no longer `received` (cancelled meanwhile): the check and the assignment are
+    /// one statement, and a cancel's commit releases any account its order holds, so no cancelled
+    /// order keeps an account whichever commits first.
     async fn assign_virtual_account(
         &self,
         order: OrderId,
