@@ -6,6 +6,7 @@ mod events;
 pub use events::{CarrierEvent, DeliveryStatus, EventOutcome};
 
 use crate::{App, AppError, ExportFormat, export_batch};
+use futures::StreamExt;
 use jiff::civil::Date;
 use jiff::tz::{TimeZone, offset};
 use juchu_domain::carrier::{Carrier, validate_tracking_number};
@@ -16,6 +17,14 @@ use juchu_formats::{
     Cod, FormatError, LabelRow, Recipient, TrackingFormat, TrackingRow, parse_tracking,
 };
 use serde::Serialize;
+use std::collections::HashMap;
+
+/// Tracking-file rows (of different shipments) shipped at once.
+const ROWS_AT_ONCE: usize = 16;
+
+/// One row's outcome: the shipment, what happened and a message; or the error (with the shipment
+/// when the row named one).
+type RowOutcome = Result<(ShipmentId, RowResult, String), (Option<ShipmentId>, String)>;
 
 /// The result of a tracking import, row by row. Importing the same file again ships nothing twice.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -208,8 +217,36 @@ impl App {
                 ..ImportSummary::default()
             },
         };
+        // Rows of one shipment run in file order, in one lane; lanes run side by side so that
+        // their commits can share a transaction where the store groups commits.
+        let mut lanes: Vec<Vec<(usize, &TrackingRow)>> = Vec::new();
+        let mut lane_of: HashMap<&str, usize> = HashMap::new();
         for (i, r) in parsed.iter().enumerate() {
-            let (shipment_id, result, message) = match self.import_row(format, r, actor).await {
+            match lane_of.get(r.key.as_str()) {
+                Some(&l) => lanes[l].push((i, r)),
+                None => {
+                    lane_of.insert(&r.key, lanes.len());
+                    lanes.push(vec![(i, r)]);
+                }
+            }
+        }
+        let mut outcomes: Vec<Option<RowOutcome>> = (0..total).map(|_| None).collect();
+        let lanes: Vec<_> = lanes
+            .into_iter()
+            .map(|lane| self.import_lane(format, lane, actor))
+            .collect();
+        let mut running = futures::stream::iter(lanes).buffer_unordered(ROWS_AT_ONCE);
+        let mut finished = 0;
+        while let Some(done) = running.next().await {
+            finished += done.len();
+            for (i, outcome) in done {
+                outcomes[i] = Some(outcome);
+            }
+            progress(finished, total);
+        }
+        for (r, outcome) in parsed.iter().zip(outcomes) {
+            let outcome = outcome.unwrap_or_else(|| Err((None, "row was not processed".into())));
+            let (shipment_id, result, message) = match outcome {
                 Ok((id, result, message)) => (Some(id), result, message),
                 Err((id, message)) => (id, RowResult::Error, message),
             };
@@ -225,9 +262,22 @@ impl App {
                 result,
                 message,
             });
-            progress(i + 1, total);
         }
         Ok(out)
+    }
+
+    /// The rows of one shipment, in file order.
+    async fn import_lane(
+        &self,
+        format: TrackingFormat,
+        lane: Vec<(usize, &TrackingRow)>,
+        actor: &Actor,
+    ) -> Vec<(usize, RowOutcome)> {
+        let mut done = Vec::with_capacity(lane.len());
+        for (i, r) in lane {
+            done.push((i, self.import_row(format, r, actor).await));
+        }
+        done
     }
 
     /// Ships the row's shipment, then records its delivery when the file says it was delivered.
@@ -236,7 +286,7 @@ impl App {
         format: TrackingFormat,
         r: &TrackingRow,
         actor: &Actor,
-    ) -> Result<(ShipmentId, RowResult, String), (Option<ShipmentId>, String)> {
+    ) -> RowOutcome {
         let (id, result, message) = self.ship_row(format, r, actor).await?;
         let Some(day) = r.delivered_on else {
             return Ok((id, result, message));

@@ -11,6 +11,7 @@ mod clock;
 mod drop_ship;
 mod error;
 mod export;
+mod instruct;
 mod keys;
 pub mod mail;
 mod master;

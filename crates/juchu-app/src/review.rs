@@ -174,16 +174,12 @@ impl App {
 }
 
 impl App {
-    /// The review for the order a receipt job works on (`None` when it is gone or past receipt).
-    pub(crate) async fn review_for(
-        &self,
-        id: juchu_domain::OrderId,
-    ) -> Result<Option<Review>, AppError> {
-        match self.store.get_order(id).await? {
-            Some(o) if o.status == juchu_domain::OrderStatus::Received => {
-                Ok(Some(self.prepare_review(&o).await?))
-            }
-            _ => Ok(None),
+    /// The review for the order a receipt job works on (`None` when it is past receipt).
+    pub(crate) async fn review_for(&self, o: &Order) -> Result<Option<Review>, AppError> {
+        if o.status == juchu_domain::OrderStatus::Received {
+            Ok(Some(self.prepare_review(o).await?))
+        } else {
+            Ok(None)
         }
     }
 }

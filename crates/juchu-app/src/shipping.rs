@@ -1,18 +1,16 @@
 //! 出荷指示 → 出荷済 → 着荷済: shipping instructions in batches per warehouse, shipment reports, delivery.
 
-use crate::orders::{order_change, order_job};
+use crate::orders::order_job;
 use crate::{App, AppError};
 use jiff::Timestamp;
 use juchu_domain::carrier::{Carrier, validate_tracking_number};
 use juchu_domain::combine::parcel_key;
 use juchu_domain::delivery::DeliveryCorrection;
 use juchu_domain::shipment::ShipmentLine;
-use juchu_domain::split::Prefer;
 use juchu_domain::{Actor, BatchId, Order, OrderId, OrderStatus, ShipmentId};
-use juchu_store::{BatchRecord, NewJob, StoreError};
+use juchu_store::{BatchRecord, NewJob};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InstructionResult {
@@ -44,176 +42,11 @@ pub struct SkippedOrder {
     pub reason: String,
 }
 
-const MAX_PER_CALL: i64 = 10_000;
-
 impl App {
-    /// Instructs every allocated, hold-free, paid-enough order (or only `order_ids`), one batch per
-    /// warehouse and one shipment per warehouse per order. Each order commits on its own; a batch is
-    /// stored with its first shipment, so no batch is ever empty.
-    pub async fn instruct_shipping(
-        &self,
-        warehouse: Option<&str>,
-        order_ids: Option<&[OrderId]>,
-        actor: &Actor,
-    ) -> Result<InstructionResult, AppError> {
-        if let Some(w) = warehouse
-            && !self
-                .store
-                .list_warehouses()
-                .await?
-                .iter()
-                .any(|x| x.code == w)
-        {
-            return Err(AppError::invalid(
-                "warehouse",
-                format!("unknown warehouse `{w}`"),
-            ));
-        }
-        let (candidates, listed) = match order_ids {
-            Some(ids) if ids.len() as i64 > MAX_PER_CALL => {
-                return Err(AppError::invalid(
-                    "order_ids",
-                    format!("at most {MAX_PER_CALL} orders per call"),
-                ));
-            }
-            Some(ids) => (ids.to_vec(), true),
-            None => (
-                self.store
-                    .allocated_orders(warehouse, self.policies.partial_shipments, MAX_PER_CALL)
-                    .await?,
-                false,
-            ),
-        };
-        let now = self.now();
-        let batches: Mutex<BTreeMap<String, BatchId>> = Mutex::new(BTreeMap::new());
-        let mut stored: Vec<BatchId> = Vec::new();
-        let mut result: BTreeMap<BatchId, InstructedBatch> = BTreeMap::new();
-        let mut skipped = Vec::new();
-        let mut instructed: Vec<Order> = Vec::new();
-        for id in candidates {
-            let Some(mut order) = self.store.get_order(id).await? else {
-                skipped.push(SkippedOrder {
-                    order_id: id.to_string(),
-                    reason: "no such order".into(),
-                });
-                continue;
-            };
-            // 分納: when policy allows, the allocated part becomes its own order and ships now.
-            if self.policies.partial_shipments
-                && order.status == OrderStatus::PartiallyAllocated
-                && order.holds.is_empty()
-                && order.payment.allows_shipping()
-            {
-                match self
-                    .split_order(id, &[], Prefer::Allocated, None, actor)
-                    .await
-                {
-                    Ok((_, part)) => order = part,
-                    Err(e) => {
-                        skipped.push(SkippedOrder {
-                            order_id: id.to_string(),
-                            reason: format!("partial shipment: {e}"),
-                        });
-                        continue;
-                    }
-                }
-            }
-            if let Some(w) = warehouse
-                && !order.allocations.iter().any(|a| a.warehouse == w)
-            {
-                skipped.push(SkippedOrder {
-                    order_id: id.to_string(),
-                    reason: format!("no stock of this order is in {w}"),
-                });
-                continue;
-            }
-            let expected = order.version;
-            let batch_of = |wh: &str| -> BatchId {
-                let mut map = batches.lock().unwrap_or_else(|e| e.into_inner());
-                *map.entry(wh.to_owned()).or_default()
-            };
-            let fx = match order.instruct(batch_of, actor, now) {
-                Ok(fx) => fx,
-                Err(e) => {
-                    if listed {
-                        skipped.push(SkippedOrder {
-                            order_id: id.to_string(),
-                            reason: e.to_string(),
-                        });
-                    }
-                    continue;
-                }
-            };
-            let mut cs = order_change(&order, expected, fx, actor);
-            cs.jobs.extend(crate::drop_ship::sync_jobs(self, &order));
-            let new_batches: Vec<BatchRecord> = order
-                .shipments
-                .iter()
-                .filter_map(|s| s.batch_id.map(|b| (b, s.warehouse.clone())))
-                .filter(|(b, _)| !stored.contains(b))
-                .map(|(id, warehouse)| BatchRecord {
-                    id,
-                    warehouse,
-                    created_at: now,
-                })
-                .collect();
-            cs.batches = new_batches.clone();
-            match self.store.commit(cs).await {
-                Ok(()) => {}
-                Err(StoreError::VersionConflict { .. } | StoreError::Conflict(_)) => {
-                    skipped.push(SkippedOrder {
-                        order_id: id.to_string(),
-                        reason: "the order changed while instructing; try again".into(),
-                    });
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            }
-            stored.extend(new_batches.iter().map(|b| b.id));
-            for s in order
-                .shipments
-                .iter()
-                .filter(|s| s.instructed_at == Some(now))
-            {
-                let Some(b) = s.batch_id else { continue };
-                result
-                    .entry(b)
-                    .or_insert_with(|| InstructedBatch {
-                        id: b,
-                        warehouse: s.warehouse.clone(),
-                        shipments: vec![],
-                    })
-                    .shipments
-                    .push(InstructedShipment {
-                        id: s.id,
-                        order_id: order.id,
-                        order_number: order.number,
-                        lines: s.lines.clone(),
-                        parcel_id: s.id,
-                    });
-            }
-            if self.policies.combine_shipments {
-                instructed.push(order);
-            }
-        }
-        let parcels = self.combine_parcels(&instructed, actor).await;
-        for b in result.values_mut() {
-            for s in &mut b.shipments {
-                if let Some(lead) = parcels.get(&s.id) {
-                    s.parcel_id = *lead;
-                }
-            }
-        }
-        Ok(InstructionResult {
-            batches: result.into_values().collect(),
-            skipped,
-        })
-    }
-
     /// 同梱: packs shipments of the same customer, address, warehouse and batch into the first one's
     /// parcel. Returns member → parcel. Each order commits on its own, the parcel's order first; a
     /// shipment that could not join simply ships on its own.
-    async fn combine_parcels(
+    pub(crate) async fn combine_parcels(
         &self,
         orders: &[Order],
         actor: &Actor,

@@ -3,11 +3,19 @@
 
 use crate::{App, AppError, payments};
 use jiff::SignedDuration;
-use juchu_domain::allocation::{self, Availability, WarehouseInfo};
 use juchu_domain::{Actor, OrderId};
 use juchu_store::{ChangeSet, Job, StoreError};
 use std::time::Duration;
 use tokio::sync::watch;
+
+/// How many orders' jobs one worker runs at once (see [`Worker::run_batch`]).
+const LANES: usize = 8;
+
+/// What a job does to its order: the effects to commit and the jobs that follow.
+type Step = Result<(juchu_domain::lifecycle::Effects, Vec<juchu_store::NewJob>), AppError>;
+
+/// How many times a job's order step re-reads and re-applies after a concurrent change.
+const STEP_RETRIES: usize = 8;
 
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
@@ -137,33 +145,61 @@ impl Worker {
         }
     }
 
+    /// Runs a claimed batch. The jobs of one order run one after another, in claim order, in a lane
+    /// of their own; lanes of different orders run side by side (up to [`LANES`]), so that their
+    /// commits share a transaction where the store groups commits. Jobs that name no order (stock
+    /// arrivals, month close, replenishment) run after the lanes, one by one.
     async fn run_batch(&self, jobs: &[Job], now: jiff::Timestamp) {
-        use std::sync::atomic::Ordering::Relaxed;
+        use futures::StreamExt;
+        let mut lanes: Vec<(OrderId, Vec<&Job>)> = Vec::new();
+        let mut rest = Vec::new();
         for job in jobs {
-            let outcome = self.handle(job).await;
-            let kind = job.kind.clone();
-            match outcome {
-                Ok(()) => {
-                    self.stats.done.fetch_add(1, Relaxed);
-                    metrics::counter!("juchu_jobs_total", "kind" => kind, "outcome" => "done")
-                        .increment(1)
+            match order_id(job) {
+                Ok(id) => match lanes.iter_mut().find(|(o, _)| *o == id) {
+                    Some((_, lane)) => lane.push(job),
+                    None => lanes.push((id, vec![job])),
+                },
+                Err(_) => rest.push(job),
+            }
+        }
+        futures::stream::iter(lanes)
+            .for_each_concurrent(LANES, |(_, lane)| async move {
+                for job in lane {
+                    self.run_job(job, now).await;
                 }
-                Err(e) => {
-                    self.stats.failed.fetch_add(1, Relaxed);
-                    let dead = job.attempts >= self.opts.max_attempts;
-                    let backoff = SignedDuration::from_secs(1i64 << job.attempts.clamp(0, 12));
-                    let retry_at =
-                        (!dead).then(|| self.app.now().saturating_add(backoff).unwrap_or(now));
-                    tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempts, dead, error = %e, "job failed");
-                    metrics::counter!("juchu_jobs_total", "kind" => kind, "outcome" => if dead { "dead" } else { "retry" }).increment(1);
-                    if let Err(e) = self
-                        .app
-                        .store
-                        .fail_job(job.id, &self.opts.id, &e.to_string(), retry_at)
-                        .await
-                    {
-                        tracing::warn!(job = job.id, error = %e, "recording the failure failed");
-                    }
+            })
+            .await;
+        for job in rest {
+            self.run_job(job, now).await;
+        }
+    }
+
+    /// Runs one job and records its outcome (done, or failed with a retry time or dead).
+    async fn run_job(&self, job: &Job, now: jiff::Timestamp) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let outcome = self.handle(job).await;
+        let kind = job.kind.clone();
+        match outcome {
+            Ok(()) => {
+                self.stats.done.fetch_add(1, Relaxed);
+                metrics::counter!("juchu_jobs_total", "kind" => kind, "outcome" => "done")
+                    .increment(1)
+            }
+            Err(e) => {
+                self.stats.failed.fetch_add(1, Relaxed);
+                let dead = job.attempts >= self.opts.max_attempts;
+                let backoff = SignedDuration::from_secs(1i64 << job.attempts.clamp(0, 12));
+                let retry_at =
+                    (!dead).then(|| self.app.now().saturating_add(backoff).unwrap_or(now));
+                tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempts, dead, error = %e, "job failed");
+                metrics::counter!("juchu_jobs_total", "kind" => kind, "outcome" => if dead { "dead" } else { "retry" }).increment(1);
+                if let Err(e) = self
+                    .app
+                    .store
+                    .fail_job(job.id, &self.opts.id, &e.to_string(), retry_at)
+                    .await
+                {
+                    tracing::warn!(job = job.id, error = %e, "recording the failure failed");
                 }
             }
         }
@@ -243,30 +279,35 @@ impl Worker {
     /// when the order has already moved on.
     async fn order_step<F>(&self, job: &Job, f: F) -> Result<(), AppError>
     where
-        F: Fn(
-            &mut juchu_domain::Order,
-            &App,
-            &Actor,
-        )
-            -> Result<(juchu_domain::lifecycle::Effects, Vec<juchu_store::NewJob>), AppError>,
+        F: Fn(&mut juchu_domain::Order, &App, &Actor) -> Step,
     {
         let id = order_id(job)?;
         let actor = Actor::system(&job.kind);
-        let Some(mut order) = self.app.store.get_order(id).await? else {
-            return self.complete(job).await;
-        };
-        let expected = order.version;
-        let (fx, jobs) = match f(&mut order, &self.app, &actor) {
-            Ok(step) => step,
-            Err(AppError::InvalidTransition { .. }) => return self.complete(job).await,
-            Err(e) => return Err(e),
-        };
-        let mut cs = crate::orders::order_change(&order, expected, fx, &actor);
-        cs.jobs.extend(jobs);
-        cs.complete_job = Some((job.id, self.opts.id.clone()));
-        self.app.store.commit(cs).await?;
-        self.app.jobs_ready.notify_one();
-        Ok(())
+        // Someone else changed the order between our read and our commit (an operator, a
+        // customer's cancel): read it again and re-apply, as `App::change_order` does.
+        for _ in 0..STEP_RETRIES {
+            let Some(mut order) = self.app.store.get_order(id).await? else {
+                return self.complete(job).await;
+            };
+            let expected = order.version;
+            let (fx, jobs) = match f(&mut order, &self.app, &actor) {
+                Ok(step) => step,
+                Err(AppError::InvalidTransition { .. }) => return self.complete(job).await,
+                Err(e) => return Err(e),
+            };
+            let mut cs = crate::orders::order_change(&order, expected, fx, &actor);
+            cs.jobs.extend(jobs);
+            cs.complete_job = Some((job.id, self.opts.id.clone()));
+            match self.app.store.commit(cs).await {
+                Ok(()) => {
+                    self.app.jobs_ready.notify_one();
+                    return Ok(());
+                }
+                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Busy)
     }
 
     /// The provider call behind a money event (`provider_payments`), then its answer on the order.
@@ -325,23 +366,25 @@ impl Worker {
 
     /// 受注 → 未引当: the payment work of receipt, then allocation if nothing holds the order.
     async fn receive(&self, job: &Job) -> Result<(), AppError> {
+        let Some(order) = self.app.store.get_order(order_id(job)?).await? else {
+            return self.complete(job).await;
+        };
         // Taken in its own statement before the order commits; asking again returns the same one.
-        let account = self.app.assign_account_for(order_id(job)?).await?;
-        let review = self.app.review_for(order_id(job)?).await?;
+        let account = self.app.assign_account(&order).await?;
+        let review = self.app.review_for(&order).await?;
         // The providers' answer, asked before the commit with keys that make asking again safe.
         // A cancelled order is asked about again when an earlier attempt may have been authorised
         // before it died: the same key returns that authorisation, which is then voided.
         use juchu_domain::OrderStatus::{Cancelled, Received};
         let remote = match self.app.providers.clone() {
-            Some(p) => match self.app.store.get_order(order_id(job)?).await? {
-                Some(o) if o.status == Received || (o.status == Cancelled && job.attempts > 1) => {
-                    crate::provider_payments::authorize(&p, &o).await?
-                }
-                _ => None,
-            },
-            None => None,
+            Some(p)
+                if order.status == Received || (order.status == Cancelled && job.attempts > 1) =>
+            {
+                crate::provider_payments::authorize(&p, &order).await?
+            }
+            _ => None,
         };
-        self.order_step(job, |o, app, actor| {
+        let receipt = |o: &mut juchu_domain::Order, app: &App, actor: &Actor| {
             // Cancelled while the call was on its way: release what the provider holds.
             if let (Cancelled, Some(outcome)) = (o.status, &remote) {
                 return Ok((
@@ -364,8 +407,68 @@ impl Worker {
                 jobs.push(crate::provider_payments::poll_job(app, o));
             }
             Ok((fx, jobs))
-        })
-        .await
+        };
+        if self.receive_and_allocate(job, order, &receipt).await? {
+            return Ok(());
+        }
+        self.order_step(job, receipt).await
+    }
+
+    /// The common case of receipt in one commit: receipt, then allocation of the whole order from
+    /// the stock free now, with the job's completion. Returns false, having written nothing, when
+    /// that is not the case — the order is held, waits for payment, cannot be allocated in full
+    /// from stock (the `order.allocate` job then also asks for replenishment), or the stock or the
+    /// order changed before the commit — and the caller takes the step-by-step path. `order` is
+    /// the order as read before the provider call: the commit's version check refuses it if it
+    /// has changed since.
+    async fn receive_and_allocate<F>(
+        &self,
+        job: &Job,
+        mut order: juchu_domain::Order,
+        receipt: &F,
+    ) -> Result<bool, AppError>
+    where
+        F: Fn(&mut juchu_domain::Order, &App, &Actor) -> Step,
+    {
+        let actor = Actor::system(&job.kind);
+        let expected = order.version;
+        let Ok((fx, mut jobs)) = receipt(&mut order, &self.app, &actor) else {
+            return Ok(false);
+        };
+        let queued = jobs.len();
+        jobs.retain(|j| j.kind != "order.allocate");
+        if jobs.len() == queued {
+            return Ok(false); // not ready for allocation
+        }
+        // Allocation is recorded as the allocation job records it (events, stock movements).
+        let allocator = Actor::system("allocate");
+        let Some(planned) = self
+            .app
+            .plan_allocation(&mut order, None, &allocator)
+            .await?
+        else {
+            return Ok(false);
+        };
+        if order.status != juchu_domain::OrderStatus::Allocated {
+            return Ok(false);
+        }
+        let fx = crate::review::merge(fx, planned.effects);
+        let mut cs = crate::orders::order_change(&order, expected, fx, &allocator);
+        cs.jobs.extend(jobs);
+        cs.jobs.extend(planned.jobs);
+        cs.complete_job = Some((job.id, self.opts.id.clone()));
+        match self.app.store.commit(cs).await {
+            Ok(()) => {
+                self.app.jobs_ready.notify_one();
+                Ok(true)
+            }
+            Err(
+                StoreError::InsufficientStock { .. }
+                | StoreError::VersionConflict { .. }
+                | StoreError::Conflict(_),
+            ) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// みなし着荷: no delivery event arrived within the policy's days.
@@ -408,115 +511,5 @@ impl Worker {
             Ok((fx, vec![]))
         })
         .await
-    }
-}
-
-impl App {
-    /// 引当: reserves what stock allows for one waiting order. Returns whether it reserved any.
-    pub async fn allocate(&self, id: OrderId) -> Result<bool, AppError> {
-        self.allocate_within(id, None).await
-    }
-
-    /// [`App::allocate`], taking no more than `cap` (free units per warehouse and SKU) and
-    /// subtracting what it reserved from it.
-    async fn allocate_within(
-        &self,
-        id: OrderId,
-        mut cap: Option<&mut Availability>,
-    ) -> Result<bool, AppError> {
-        let actor = Actor::system("allocate");
-        for _ in 0..16 {
-            let Some(mut order) = self.store.get_order(id).await? else {
-                return Err(AppError::NotFound(format!("order {id}")));
-            };
-            if !order.ready_for_allocation(&self.policies) {
-                return Ok(false);
-            }
-            let warehouses: Vec<WarehouseInfo> = self
-                .store
-                .list_warehouses()
-                .await?
-                .into_iter()
-                .map(|w| WarehouseInfo {
-                    code: w.code,
-                    priority: w.priority,
-                    prefectures: w.prefectures,
-                })
-                .collect();
-            let mut available = Availability::new();
-            let mut skus: Vec<&str> = order.lines.iter().map(|l| l.sku.as_str()).collect();
-            skus.sort_unstable();
-            skus.dedup();
-            for sku in skus {
-                for s in self.store.stock_levels(Some(sku), None).await? {
-                    available.insert((s.warehouse, s.sku), s.on_hand - s.allocated);
-                }
-            }
-            if let Some(cap) = cap.as_deref() {
-                for (key, free) in available.iter_mut() {
-                    *free = (*free).min(cap.get(key).copied().unwrap_or(0));
-                }
-            }
-            // Drop-ship lines go to their supplier; the planner sees the stocked lines only.
-            let (stocked, drop_ship) = self.split_drop_ship(&order).await?;
-            let plan = allocation::plan_with(
-                stocked.as_ref().unwrap_or(&order),
-                &warehouses,
-                &available,
-                self.policies.allocation,
-            );
-            let plan: Vec<_> = plan.into_iter().chain(drop_ship).collect();
-            if plan.is_empty() {
-                return Ok(false);
-            }
-            let taken: Vec<((String, String), i64)> = plan
-                .iter()
-                .map(|a| ((a.warehouse.clone(), a.sku.clone()), a.quantity))
-                .collect();
-            let expected = order.version;
-            let fx = order.apply_allocation(plan, &actor, self.now())?;
-            let mut cs = crate::orders::order_change(&order, expected, fx, &actor);
-            cs.jobs.extend(crate::drop_ship::sync_jobs(self, &order));
-            match self.store.commit(cs).await {
-                Ok(()) => {
-                    if let Some(cap) = cap.as_deref_mut() {
-                        for (key, n) in taken {
-                            *cap.entry(key).or_default() -= n;
-                        }
-                    }
-                    return Ok(true);
-                }
-                // Someone took the stock or changed the order meanwhile: plan again on fresh data.
-                Err(
-                    StoreError::InsufficientStock { .. }
-                    | StoreError::VersionConflict { .. }
-                    | StoreError::Conflict(_),
-                ) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(AppError::Busy)
-    }
-
-    /// Re-runs allocation for every waiting order by (priority, ordered_at). An order that cannot be
-    /// filled does not stop later ones from taking stock it cannot use. The run shares out the stock
-    /// free when it starts: stock arriving meanwhile is left to the next run (its own
-    /// `stock.arrived`), which starts again from the first waiting order, so a later order never
-    /// takes it ahead of an earlier one.
-    pub async fn allocate_waiting(&self) -> Result<usize, AppError> {
-        let mut cap: Availability = self
-            .store
-            .stock_levels(None, None)
-            .await?
-            .into_iter()
-            .map(|s| ((s.warehouse, s.sku), s.on_hand - s.allocated))
-            .collect();
-        let mut changed = 0;
-        for id in self.store.waiting_orders(10_000).await? {
-            if self.allocate_within(id, Some(&mut cap)).await? {
-                changed += 1;
-            }
-        }
-        Ok(changed)
     }
 }

@@ -766,19 +766,24 @@ async fn partial_refunds_after_shipping_reach_deferred_and_amazon_pay(b: Backend
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let mut n = 0;
+    // The Osaka parcel (the tea) ships last, so its charge is the newest when the tea comes back.
+    let mut parcels: Vec<(bool, String)> = vec![];
     for batch in r.body["batches"].as_array().unwrap() {
         for sh in batch["shipments"].as_array().unwrap() {
-            n += 1;
-            let r = api
-                .post(
-                    &format!("/api/v1/shipments/{}/ship", sh["id"].as_str().unwrap()),
-                    &s.warehouse,
-                    &json!({"carrier": "sagawa", "tracking_number": tracking(56561375870 + n)}),
-                )
-                .await;
-            assert_eq!(r.status, 200, "{}", r.text);
+            let id = sh["id"].as_str().unwrap().to_owned();
+            parcels.push((batch["warehouse"] == "OSK", id));
         }
+    }
+    parcels.sort_by_key(|(osaka, _)| *osaka);
+    for (n, (_, sh)) in (1..).zip(&parcels) {
+        let r = api
+            .post(
+                &format!("/api/v1/shipments/{sh}/ship"),
+                &s.warehouse,
+                &json!({"carrier": "sagawa", "tracking_number": tracking(56561375870 + n)}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
     }
     api.wait_idle(&s.t.admin).await;
     for _ in 0..40 {
