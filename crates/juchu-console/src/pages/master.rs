@@ -6,11 +6,10 @@ use crate::ctx::{ConsoleState, Page};
 use crate::error::ConsoleError;
 use crate::pages::{master_purchasing, master_review, master_skus, master_stock};
 use crate::render;
+use crate::routes::Routes;
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Html;
-use axum::routing::get;
 use juchu_domain::actor::roles;
 use juchu_domain::bank::BankPolicy;
 use juchu_domain::policy::Policies;
@@ -21,10 +20,10 @@ use utoipa::PartialSchema;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
 
-pub fn router() -> Router<ConsoleState> {
-    Router::new()
-        .route("/master", get(landing))
-        .route("/master/policies", get(policies))
+pub fn router() -> Routes {
+    Routes::default()
+        .get("/master", landing)
+        .get("/master/policies", policies)
         .merge(master_skus::router())
         .merge(master_stock::router())
         .merge(master_purchasing::router())

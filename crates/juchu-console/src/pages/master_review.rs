@@ -7,22 +7,23 @@ use crate::error::ConsoleError;
 use crate::format::jst;
 use crate::pages::view::{after_post, number};
 use crate::render;
+use crate::routes::Routes;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{Html, Response};
-use axum::routing::{get, post};
 use juchu_app::AppError;
 use juchu_domain::actor::roles;
 use juchu_domain::review::{BlacklistKind, ReviewRules};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-pub fn router() -> Router<ConsoleState> {
-    Router::new()
-        .route("/master/blacklist", get(blacklist).post(add))
-        .route("/master/blacklist/{id}/delete", post(remove))
-        .route("/master/review", get(rules).post(save_rules))
+pub fn router() -> Routes {
+    Routes::default()
+        .get("/master/blacklist", blacklist)
+        .post("/master/blacklist", add)
+        .post("/master/blacklist/{id}/delete", remove)
+        .get("/master/review", rules)
+        .post("/master/review", save_rules)
 }
 
 const KINDS: [BlacklistKind; 4] = [
