@@ -48,6 +48,7 @@ async fn landing(page: Page) -> Result<Html<String>, ConsoleError> {
 struct PoliciesPage {
     page: Page,
     rows: Vec<PolicyRow>,
+    can_review: bool,
 }
 
 pub struct PolicyRow {
@@ -58,8 +59,18 @@ pub struct PolicyRow {
 
 async fn policies(State(s): State<ConsoleState>, page: Page) -> Result<Html<String>, ConsoleError> {
     page.require(roles::READ)?;
-    let rows = policy_rows(&s.app.policies);
-    render(&PoliciesPage { page, rows })
+    let mut rows = policy_rows(&s.app.policies);
+    // The review rules are the fraud screen's thresholds: only for those who may see them on
+    // `/master/review` (ORDER_REVIEW), like the API's `GET /api/v1/review/rules`.
+    let can_review = page.can(roles::ORDER_REVIEW);
+    if !can_review {
+        rows.retain(|r| !r.key.starts_with("review."));
+    }
+    render(&PoliciesPage {
+        page,
+        rows,
+        can_review,
+    })
 }
 
 /// Every policy key (sections as `bank.pool_bank`) with its value in force and the description

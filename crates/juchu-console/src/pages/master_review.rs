@@ -141,15 +141,16 @@ struct RulesPage {
     delivery_max_days: String,
     surcharges: String,
     remote_areas: Vec<(String, bool, usize)>,
-    can_edit: bool,
 }
 
 fn opt(v: Option<i64>) -> String {
     v.map(|n| n.to_string()).unwrap_or_default()
 }
 
+/// The fraud screen's thresholds: operators only, as `GET /api/v1/review/rules` (a storefront acts
+/// for customers and must not learn what puts an order on hold).
 async fn rules(State(s): State<ConsoleState>, page: Page) -> Result<Html<String>, ConsoleError> {
-    page.require(roles::READ)?;
+    page.require(roles::ORDER_REVIEW)?;
     let rules = s.app.review_rules().await?;
     let surcharges = rules
         .surcharges
@@ -176,7 +177,6 @@ async fn rules(State(s): State<ConsoleState>, page: Page) -> Result<Html<String>
         delivery_max_days: opt(rules.delivery_max_days),
         surcharges,
         remote_areas,
-        can_edit: page.can(roles::ORDER_REVIEW),
         rules,
         page,
     })
