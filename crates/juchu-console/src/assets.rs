@@ -1,40 +1,30 @@
 //! The console's CSS and JavaScript, compiled into the binary (no CDN, no web fonts).
 
-use crate::ctx::ConsoleState;
-use axum::Router;
+use crate::routes::Routes;
 use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::response::{IntoResponse, Response};
 
 const CSS: &str = include_str!("../static/console.css");
 const JS: &str = include_str!("../static/console.js");
 
-pub fn router() -> Router<ConsoleState> {
-    Router::new()
-        .route(
-            "/static/console.css",
-            get(|| async {
-                (
-                    [
-                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-                        (header::CACHE_CONTROL, "max-age=3600"),
-                    ],
-                    CSS,
-                )
-                    .into_response()
-            }),
-        )
-        .route(
-            "/static/console.js",
-            get(|| async {
-                (
-                    [
-                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-                        (header::CACHE_CONTROL, "max-age=3600"),
-                    ],
-                    JS,
-                )
-                    .into_response()
-            }),
-        )
+pub fn router() -> Routes {
+    Routes::default()
+        .get("/static/console.css", || async {
+            file("text/css; charset=utf-8", CSS)
+        })
+        .get("/static/console.js", || async {
+            file("text/javascript; charset=utf-8", JS)
+        })
+}
+
+/// A static file, cached for an hour.
+fn file(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
 }

@@ -3,9 +3,10 @@
 //! is are served from this crate). It calls `juchu_app::App` directly and holds no rules of its own:
 //! every action goes through the same use case as the API.
 //!
-//! Layout: `ctx` (the signed-in user, language, CSRF token, flash: what every page gets), `config`
-//! (`[console]`), `cookies`, `ratelimit` (failed logins), `i18n`, `assets` (static files), and one
-//! module per screen under `pages/`.
+//! Layout: `ctx` (the signed-in user, language, CSRF token, flash: what every page gets), `routes`
+//! (the router and the list of its routes, built together), `config` (`[console]`), `cookies`,
+//! `ratelimit` (failed logins), `i18n`, `assets` (static files), and one module per screen under
+//! `pages/`.
 
 // Parts of the page context (roles, actor, some errors) wait for the screens that use them.
 
@@ -18,6 +19,7 @@ mod format;
 mod i18n;
 mod pages;
 mod ratelimit;
+mod routes;
 
 pub use config::ConsoleConfig;
 pub use ctx::ConsoleState;
@@ -40,11 +42,20 @@ pub fn router(app: App) -> Router {
 /// own, so unknown paths reach the API's 404.
 pub fn router_with(app: App, config: ConsoleConfig) -> Router {
     let state = ConsoleState::new(app, config);
-    Router::new()
-        .merge(assets::router())
-        .merge(pages::router())
+    all_routes()
+        .router
         .layer(middleware::from_fn_with_state(state.clone(), headers))
         .with_state(state)
+}
+
+/// Every route of the console as `(METHOD, path template)`, e.g. `("POST", "/orders/{id}/cancel")`:
+/// the list the router is built with (`routes::Routes`), for the authorisation matrix test.
+pub fn routes() -> Vec<(&'static str, &'static str)> {
+    all_routes().list
+}
+
+fn all_routes() -> routes::Routes {
+    assets::router().merge(pages::router())
 }
 
 /// Renders a page template (a template error is a bug: 500 with the error page).

@@ -97,6 +97,37 @@ impl ConsoleHttp {
         self.finish(r).await
     }
 
+    /// Posts a `multipart/form-data` form (the upload forms); a field named `file` is sent as a
+    /// file called `upload.csv`.
+    pub async fn post_multipart(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let boundary = "juchu-testkit-boundary";
+        let mut body = String::new();
+        for (name, value) in fields {
+            let file = if *name == "file" {
+                "; filename=\"upload.csv\""
+            } else {
+                ""
+            };
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{file}\r\n\r\n{value}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, self.cookie_header())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        self.finish(r).await
+    }
+
     /// Fetches the login form and posts these credentials with its token.
     pub async fn login(&mut self, email: &str, password: &str) -> Page {
         let form = self.get("/login").await;

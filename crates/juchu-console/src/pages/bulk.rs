@@ -8,12 +8,11 @@ use crate::error::ConsoleError;
 use crate::format::jst;
 use crate::pages::bulk_upload::{self, TRACKING_FORMATS, UPLOAD_LIMIT_MIB};
 use crate::render;
+use crate::routes::Routes;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
 use juchu_app::{ExportFormat, InstructionResult};
 use juchu_domain::actor::roles;
 use juchu_domain::carrier::Carrier;
@@ -22,12 +21,12 @@ use juchu_domain::{BatchId, OrderId};
 use juchu_store::BatchSummary;
 use serde::Deserialize;
 
-pub fn router() -> Router<ConsoleState> {
-    Router::new()
-        .route("/bulk", get(landing))
-        .route("/bulk/instruct", post(instruct))
-        .route("/bulk/batches/{id}", get(batch))
-        .route("/bulk/batches/{id}/export", get(export))
+pub fn router() -> Routes {
+    Routes::default()
+        .get("/bulk", landing)
+        .post("/bulk/instruct", instruct)
+        .get("/bulk/batches/{id}", batch)
+        .get("/bulk/batches/{id}/export", export)
         .merge(bulk_upload::router())
 }
 

@@ -11,13 +11,13 @@ use crate::error::ConsoleError;
 use crate::format::yen;
 use crate::pages::view::code_of;
 use crate::render;
+use crate::routes::Routes;
 use askama::Template;
-use axum::Router;
 use axum::extract::multipart::MultipartError;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use juchu_app::{AppError, RowResult, StatementOutcome, TrackingImport};
 use juchu_domain::actor::roles;
 use juchu_formats::TrackingFormat;
@@ -40,11 +40,15 @@ pub const TRACKING_FORMATS: [(&str, &str); 4] = [
     ),
 ];
 
-pub fn router() -> Router<ConsoleState> {
-    Router::new()
-        .route("/bulk/tracking", post(tracking))
-        .route("/bulk/bank", post(bank))
-        .layer(DefaultBodyLimit::max(UPLOAD_LIMIT + FORM_OVERHEAD))
+pub fn router() -> Routes {
+    Routes::default()
+        .post("/bulk/tracking", tracking.layer(upload_limit()))
+        .post("/bulk/bank", bank.layer(upload_limit()))
+}
+
+/// An upload's body may be larger than axum's default limit: the file and the form around it.
+fn upload_limit() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(UPLOAD_LIMIT + FORM_OVERHEAD)
 }
 
 /// The fields of an upload form.

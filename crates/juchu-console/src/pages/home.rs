@@ -5,14 +5,13 @@ use crate::ctx::{ConsoleState, Page};
 use crate::error::ConsoleError;
 use crate::i18n::{hold_label, status_label};
 use crate::render;
+use crate::routes::Routes;
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Html;
-use axum::routing::get;
 
-pub fn router() -> Router<ConsoleState> {
-    Router::new().route("/", get(home))
+pub fn router() -> Routes {
+    Routes::default().get("/", home)
 }
 
 /// One count with its name and the list it links to.

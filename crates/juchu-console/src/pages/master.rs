@@ -6,11 +6,10 @@ use crate::ctx::{ConsoleState, Page};
 use crate::error::ConsoleError;
 use crate::pages::{master_purchasing, master_review, master_skus, master_stock};
 use crate::render;
+use crate::routes::Routes;
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Html;
-use axum::routing::get;
 use juchu_domain::actor::roles;
 use juchu_domain::bank::BankPolicy;
 use juchu_domain::policy::Policies;
@@ -21,10 +20,10 @@ use utoipa::PartialSchema;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
 
-pub fn router() -> Router<ConsoleState> {
-    Router::new()
-        .route("/master", get(landing))
-        .route("/master/policies", get(policies))
+pub fn router() -> Routes {
+    Routes::default()
+        .get("/master", landing)
+        .get("/master/policies", policies)
         .merge(master_skus::router())
         .merge(master_stock::router())
         .merge(master_purchasing::router())
@@ -49,6 +48,7 @@ async fn landing(page: Page) -> Result<Html<String>, ConsoleError> {
 struct PoliciesPage {
     page: Page,
     rows: Vec<PolicyRow>,
+    can_review: bool,
 }
 
 pub struct PolicyRow {
@@ -59,8 +59,18 @@ pub struct PolicyRow {
 
 async fn policies(State(s): State<ConsoleState>, page: Page) -> Result<Html<String>, ConsoleError> {
     page.require(roles::READ)?;
-    let rows = policy_rows(&s.app.policies);
-    render(&PoliciesPage { page, rows })
+    let mut rows = policy_rows(&s.app.policies);
+    // The review rules are the fraud screen's thresholds: only for those who may see them on
+    // `/master/review` (ORDER_REVIEW), like the API's `GET /api/v1/review/rules`.
+    let can_review = page.can(roles::ORDER_REVIEW);
+    if !can_review {
+        rows.retain(|r| !r.key.starts_with("review."));
+    }
+    render(&PoliciesPage {
+        page,
+        rows,
+        can_review,
+    })
 }
 
 /// Every policy key (sections as `bank.pool_bank`) with its value in force and the description

@@ -9,11 +9,10 @@ use crate::error::{ConsoleError, urlencode};
 use crate::format::jst;
 use crate::pages::view::after_post;
 use crate::render;
+use crate::routes::Routes;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
-use axum::routing::{get, post};
 use juchu_app::{AppError, NewPurchaseOrder, PoLineRequest, PurchaseOrderQuery};
 use juchu_domain::PurchaseOrderId;
 use juchu_domain::actor::roles;
@@ -21,13 +20,14 @@ use juchu_domain::purchasing::{PoStatus, PurchaseOrder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-pub fn router() -> Router<ConsoleState> {
-    Router::new()
-        .route("/master/purchase-orders", get(list).post(create))
-        .route("/master/purchase-orders/{id}", get(detail))
-        .route("/master/purchase-orders/{id}/send", post(send))
-        .route("/master/purchase-orders/{id}/receive", post(receive))
-        .route("/master/purchase-orders/{id}/cancel", post(cancel))
+pub fn router() -> Routes {
+    Routes::default()
+        .get("/master/purchase-orders", list)
+        .post("/master/purchase-orders", create)
+        .get("/master/purchase-orders/{id}", detail)
+        .post("/master/purchase-orders/{id}/send", send)
+        .post("/master/purchase-orders/{id}/receive", receive)
+        .post("/master/purchase-orders/{id}/cancel", cancel)
 }
 
 const LIST_LIMIT: i64 = 100;

@@ -7,22 +7,23 @@ use crate::error::ConsoleError;
 use crate::format::jst;
 use crate::pages::view::{after_post, number};
 use crate::render;
+use crate::routes::Routes;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{Html, Response};
-use axum::routing::{get, post};
 use juchu_app::AppError;
 use juchu_domain::actor::roles;
 use juchu_domain::review::{BlacklistKind, ReviewRules};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-pub fn router() -> Router<ConsoleState> {
-    Router::new()
-        .route("/master/blacklist", get(blacklist).post(add))
-        .route("/master/blacklist/{id}/delete", post(remove))
-        .route("/master/review", get(rules).post(save_rules))
+pub fn router() -> Routes {
+    Routes::default()
+        .get("/master/blacklist", blacklist)
+        .post("/master/blacklist", add)
+        .post("/master/blacklist/{id}/delete", remove)
+        .get("/master/review", rules)
+        .post("/master/review", save_rules)
 }
 
 const KINDS: [BlacklistKind; 4] = [
@@ -140,15 +141,16 @@ struct RulesPage {
     delivery_max_days: String,
     surcharges: String,
     remote_areas: Vec<(String, bool, usize)>,
-    can_edit: bool,
 }
 
 fn opt(v: Option<i64>) -> String {
     v.map(|n| n.to_string()).unwrap_or_default()
 }
 
+/// The fraud screen's thresholds: operators only, as `GET /api/v1/review/rules` (a storefront acts
+/// for customers and must not learn what puts an order on hold).
 async fn rules(State(s): State<ConsoleState>, page: Page) -> Result<Html<String>, ConsoleError> {
-    page.require(roles::READ)?;
+    page.require(roles::ORDER_REVIEW)?;
     let rules = s.app.review_rules().await?;
     let surcharges = rules
         .surcharges
@@ -175,7 +177,6 @@ async fn rules(State(s): State<ConsoleState>, page: Page) -> Result<Html<String>
         delivery_max_days: opt(rules.delivery_max_days),
         surcharges,
         remote_areas,
-        can_edit: page.can(roles::ORDER_REVIEW),
         rules,
         page,
     })

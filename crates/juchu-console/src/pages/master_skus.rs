@@ -5,21 +5,22 @@ use crate::ctx::{ConsoleState, CsrfForm, Page};
 use crate::error::{ConsoleError, urlencode};
 use crate::pages::view::{after_post, number, text};
 use crate::render;
+use crate::routes::Routes;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
-use axum::routing::get;
 use juchu_app::{App, AppError, NewSku};
 use juchu_domain::TaxRate;
 use juchu_domain::actor::roles;
 use juchu_store::SkuRecord;
 use serde::Deserialize;
 
-pub fn router() -> Router<ConsoleState> {
-    Router::new()
-        .route("/master/skus", get(list).post(create))
-        .route("/master/skus/{code}", get(edit).post(update))
+pub fn router() -> Routes {
+    Routes::default()
+        .get("/master/skus", list)
+        .post("/master/skus", create)
+        .get("/master/skus/{code}", edit)
+        .post("/master/skus/{code}", update)
 }
 
 /// A SKU as the list and the edit form show it.

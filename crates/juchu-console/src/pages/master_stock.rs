@@ -8,21 +8,20 @@ use crate::error::{ConsoleError, urlencode};
 use crate::format::jst;
 use crate::pages::view::{after_post, number};
 use crate::render;
+use crate::routes::Routes;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{Html, Response};
-use axum::routing::{get, post};
 use juchu_app::{AppError, NewWarehouse, StockAdjustment};
 use juchu_domain::actor::roles;
 use juchu_store::WarehouseRecord;
 use serde::Deserialize;
 
-pub fn router() -> Router<ConsoleState> {
-    Router::new()
-        .route("/master/stock", get(stock))
-        .route("/master/stock/adjust", post(adjust))
-        .route("/master/warehouses", post(put_warehouse))
+pub fn router() -> Routes {
+    Routes::default()
+        .get("/master/stock", stock)
+        .post("/master/stock/adjust", adjust)
+        .post("/master/warehouses", put_warehouse)
 }
 
 /// How many movements the page lists.

@@ -20,11 +20,10 @@ pub mod session;
 mod shipment_actions;
 pub mod view;
 
-use crate::ctx::ConsoleState;
-use axum::Router;
+use crate::routes::Routes;
 
-pub fn router() -> Router<ConsoleState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::default()
         .merge(session::router())
         .merge(home::router())
         .merge(bulk::router())

@@ -4,27 +4,25 @@
 
 use super::act::{Act, Done, done};
 use super::form::Fields;
-use crate::ctx::ConsoleState;
 use crate::error::ConsoleError;
-use axum::Router;
+use crate::routes::Routes;
 use axum::response::Response;
-use axum::routing::post;
 use juchu_app::AppError;
 use juchu_domain::actor::roles;
 use juchu_domain::modify::{OrderPatch, PatchLine};
 use juchu_domain::split::Prefer;
 use juchu_domain::{Address, Delivery, HoldCode, LineId, Order, OrderStatus};
 
-pub fn router() -> Router<ConsoleState> {
-    Router::new()
-        .route("/orders/{id}/holds/release", post(release_hold))
-        .route("/orders/{id}/edit", post(edit))
-        .route("/orders/{id}/split", post(split))
-        .route("/orders/{id}/split-allocated", post(split_allocated))
-        .route("/orders/{id}/cancel", post(cancel))
-        .route("/orders/{id}/payment/confirm", post(confirm_payment))
-        .route("/orders/{id}/allocate", post(allocate))
-        .route("/orders/{id}/instruct", post(instruct))
+pub fn router() -> Routes {
+    Routes::default()
+        .post("/orders/{id}/holds/release", release_hold)
+        .post("/orders/{id}/edit", edit)
+        .post("/orders/{id}/split", split)
+        .post("/orders/{id}/split-allocated", split_allocated)
+        .post("/orders/{id}/cancel", cancel)
+        .post("/orders/{id}/payment/confirm", confirm_payment)
+        .post("/orders/{id}/allocate", allocate)
+        .post("/orders/{id}/instruct", instruct)
 }
 
 /// The version the form was drawn from: the change is refused if the order moved on since.

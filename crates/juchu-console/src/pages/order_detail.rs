@@ -6,18 +6,17 @@ use super::labels;
 use super::order_view::OrderView;
 use crate::ctx::{ConsoleState, Page};
 use crate::error::ConsoleError;
+use crate::routes::Routes;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use juchu_app::AppError;
 use juchu_domain::actor::roles;
 use juchu_domain::{Money, Order, OrderId, OrderStatus};
 
-pub fn router() -> Router<ConsoleState> {
-    Router::new().route("/orders/{id}", get(show))
+pub fn router() -> Routes {
+    Routes::default().get("/orders/{id}", show)
 }
 
 /// Why an action was refused, shown above the order as it is now: Japanese first, then English

@@ -7,17 +7,16 @@ use crate::error::ConsoleError;
 use crate::format::{jst, yen};
 use crate::i18n::{Lang, hold_label, payment_method_label, payment_status_label, status_label};
 use crate::render;
+use crate::routes::Routes;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Html;
-use axum::routing::get;
 use juchu_app::{AppError, OrderListParams, OrderSort};
 use juchu_domain::payment::{PaymentMethod, PaymentStatus};
 use juchu_domain::{HoldCode, Order, OrderStatus, Role};
 
-pub fn router() -> Router<ConsoleState> {
-    Router::new().route("/orders", get(list))
+pub fn router() -> Routes {
+    Routes::default().get("/orders", list)
 }
 
 /// Rows per page unless the form asks for another size.

@@ -7,25 +7,26 @@
 use crate::ctx::{ConsoleState, ConsoleUser, CsrfForm, Flash, Page, same_secret, see_other};
 use crate::error::ConsoleError;
 use crate::i18n::Lang;
+use crate::routes::Routes;
 use crate::{cookies, render};
 use askama::Template;
 use axum::extract::{ConnectInfo, Form, FromRequest, Query, State};
+use axum::http::Request;
 use axum::http::header::{RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Router, http::Request};
 use jiff::SignedDuration;
 use rand::RngCore;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
-pub fn router() -> Router<ConsoleState> {
-    Router::new()
-        .route("/login", get(login_form).post(login))
-        .route("/logout", post(logout))
-        .route("/lang", post(set_lang))
+pub fn router() -> Routes {
+    Routes::default()
+        .get("/login", login_form)
+        .post("/login", login)
+        .post("/logout", logout)
+        .post("/lang", set_lang)
 }
 
 fn lang_of(headers: &HeaderMap) -> Lang {

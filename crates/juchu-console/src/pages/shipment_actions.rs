@@ -5,11 +5,9 @@
 
 use super::act::{Act, done};
 use super::form::Fields;
-use crate::ctx::ConsoleState;
 use crate::error::ConsoleError;
-use axum::Router;
+use crate::routes::Routes;
 use axum::response::Response;
-use axum::routing::post;
 use jiff::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::{TimeZone, offset};
@@ -20,24 +18,21 @@ use juchu_domain::delivery::DeliveryCorrection;
 use juchu_domain::returns::ReturnRequestLine;
 use juchu_domain::{LineId, Money, ReturnId, ShipmentId};
 
-pub fn router() -> Router<ConsoleState> {
-    Router::new()
-        .route("/orders/{id}/shipments/{sid}/ship", post(ship))
-        .route("/orders/{id}/shipments/{sid}/deliver", post(deliver))
-        .route(
+pub fn router() -> Routes {
+    Routes::default()
+        .post("/orders/{id}/shipments/{sid}/ship", ship)
+        .post("/orders/{id}/shipments/{sid}/deliver", deliver)
+        .post(
             "/orders/{id}/shipments/{sid}/delivery-correction",
-            post(correct_delivery),
+            correct_delivery,
         )
-        .route(
+        .post(
             "/orders/{id}/shipments/{sid}/cancel/confirm",
-            post(confirm_cancel),
+            confirm_cancel,
         )
-        .route(
-            "/orders/{id}/shipments/{sid}/cancel/refuse",
-            post(refuse_cancel),
-        )
-        .route("/orders/{id}/returns", post(request_return))
-        .route("/orders/{id}/returns/{rid}/receive", post(receive_return))
+        .post("/orders/{id}/shipments/{sid}/cancel/refuse", refuse_cancel)
+        .post("/orders/{id}/returns", request_return)
+        .post("/orders/{id}/returns/{rid}/receive", receive_return)
 }
 
 /// The path's shipment, which must be one of this order's (a shipment id of another order is

@@ -20,16 +20,16 @@ enum Access {
 }
 use Access::*;
 
-// The sets of `juchu_http::auth::roles`, by name.
-const READ: &[&str] = &["operator", "warehouse", "storefront", "accounting"];
-const MASTER_WRITE: &[&str] = &["operator"];
-const STOCK_WRITE: &[&str] = &["operator", "warehouse"];
-const ORDER_CREATE: &[&str] = &["operator", "storefront"];
-const ORDER_CANCEL: &[&str] = &["operator", "storefront"];
-const ORDER_REVIEW: &[&str] = &["operator"];
-const PAYMENT_CONFIRM: &[&str] = &["operator", "accounting"];
-const SHIPPING: &[&str] = &["operator", "warehouse"];
-const RETURN_REQUEST: &[&str] = &["operator", "storefront", "warehouse"];
+// The sets of `juchu_http::auth::roles`, by name (the console's matrix uses them too).
+pub(crate) const READ: &[&str] = &["operator", "warehouse", "storefront", "accounting"];
+pub(crate) const MASTER_WRITE: &[&str] = &["operator"];
+pub(crate) const STOCK_WRITE: &[&str] = &["operator", "warehouse"];
+pub(crate) const ORDER_CREATE: &[&str] = &["operator", "storefront"];
+pub(crate) const ORDER_CANCEL: &[&str] = &["operator", "storefront"];
+pub(crate) const ORDER_REVIEW: &[&str] = &["operator"];
+pub(crate) const PAYMENT_CONFIRM: &[&str] = &["operator", "accounting"];
+pub(crate) const SHIPPING: &[&str] = &["operator", "warehouse"];
+pub(crate) const RETURN_REQUEST: &[&str] = &["operator", "storefront", "warehouse"];
 const ACCOUNTING: &[&str] = &["operator", "accounting"];
 const ADMIN: &[&str] = &[];
 const MONITOR: &[&str] = &["operator"];
@@ -186,6 +186,35 @@ fn documented() -> BTreeSet<(String, String)> {
     ops
 }
 
+/// Fails unless a matrix (`listed`) names exactly the routes `what` serves, each once: a route it
+/// does not list has nobody saying who may use it.
+pub(crate) fn assert_same_routes<'a>(
+    what: &str,
+    served: BTreeSet<(String, String)>,
+    listed: impl IntoIterator<Item = (&'a str, &'a str)>,
+) {
+    let listed: Vec<(String, String)> = listed
+        .into_iter()
+        .map(|(m, p)| (m.to_owned(), p.to_owned()))
+        .collect();
+    let table: BTreeSet<(String, String)> = listed.iter().cloned().collect();
+    let missing: Vec<_> = served.difference(&table).collect();
+    let stale: Vec<_> = table.difference(&served).collect();
+    assert!(
+        missing.is_empty(),
+        "routes of {what} with no entry in MATRIX (say who may use them): {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "MATRIX entries {what} does not have: {stale:?}"
+    );
+    assert_eq!(
+        table.len(),
+        listed.len(),
+        "a route is listed twice in MATRIX"
+    );
+}
+
 /// A concrete path for a template: every parameter gets a well-formed value nothing exists for.
 fn concrete(template: &str) -> String {
     template
@@ -213,22 +242,11 @@ fn expected(access: Access, who: &str) -> Result<(), u16> {
 
 async fn every_endpoint_refuses_the_roles_it_should(b: Backend) {
     // The table and the document name the same operations.
-    let documented = documented();
-    let table: BTreeSet<(String, String)> = MATRIX
-        .iter()
-        .map(|(m, p, _)| (m.to_string(), p.to_string()))
-        .collect();
-    let missing: Vec<_> = documented.difference(&table).collect();
-    let stale: Vec<_> = table.difference(&documented).collect();
-    assert!(
-        missing.is_empty(),
-        "operations with no entry in MATRIX (say who may call them): {missing:?}"
+    assert_same_routes(
+        "the API",
+        documented(),
+        MATRIX.iter().map(|(m, p, _)| (*m, *p)),
     );
-    assert!(
-        stale.is_empty(),
-        "MATRIX entries the API does not have: {stale:?}"
-    );
-    assert_eq!(table.len(), MATRIX.len(), "an operation is listed twice");
 
     let t = TestApp::spawn(b).await;
     let mut keys: Vec<(&str, Option<String>)> = vec![("admin", Some(t.admin.clone()))];

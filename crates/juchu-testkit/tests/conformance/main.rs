@@ -12,6 +12,7 @@ mod cancel;
 mod carriers;
 mod combine;
 mod concurrency;
+mod console_authz;
 mod delivery;
 mod demo;
 mod errors;
