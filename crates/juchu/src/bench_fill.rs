@@ -165,7 +165,7 @@ fn sku(code: &str) -> Option<SkuInfo> {
     let s: u32 = code.strip_prefix("SKU-")?.parse().ok()?;
     Some(SkuInfo {
         name: format!("商品{s}"),
-        tax_rate: if s % 2 == 0 {
+        tax_rate: if s.is_multiple_of(2) {
             TaxRate::Standard10
         } else {
             TaxRate::Reduced8
