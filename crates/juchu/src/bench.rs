@@ -5,7 +5,7 @@
 //! database's own baseline — the same rows (order, event, job) inserted directly, one transaction per
 //! order, by C concurrent connections — and the ratio of the two.
 //!
-//! `flash-sale`: see [`crate::bench_flash_sale`].
+//! `flash-sale`, `shipping`, `lifecycle`, `search`: see their modules.
 
 use crate::bench_flash_sale::FlashSaleArgs;
 use crate::bench_util::{Api, DEFAULT_POSTGRES, Scratch, cores, percentile, spawn_server};
@@ -23,6 +23,10 @@ pub enum BenchCommand {
     FlashSale(FlashSaleArgs),
     /// Instruct, export B2 and import tracking for N allocated orders; seconds per step.
     Shipping(crate::bench_shipping::ShippingArgs),
+    /// N orders through all eight statuses, from placing to revenue recognition.
+    Lifecycle(crate::bench_lifecycle::LifecycleArgs),
+    /// Order list and search over HTTP at N orders (p50/p95/p99), and the server's RSS.
+    Search(crate::bench_search::SearchArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -63,6 +67,8 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         }
         BenchCommand::FlashSale(args) => crate::bench_flash_sale::run(&args).await,
         BenchCommand::Shipping(args) => crate::bench_shipping::run(&args).await,
+        BenchCommand::Lifecycle(args) => crate::bench_lifecycle::run(&args).await,
+        BenchCommand::Search(args) => crate::bench_search::run(&args).await,
     }
 }
 

@@ -193,3 +193,24 @@ pub fn cores() -> usize {
         .map(|n| n.get())
         .unwrap_or(1)
 }
+
+/// The backends a `--backend` flag names: `sqlite`, `postgres`, or both (`all`).
+pub fn backends(flag: &str) -> anyhow::Result<Vec<&'static str>> {
+    Ok(match flag {
+        "all" => vec!["sqlite", "postgres"],
+        "sqlite" => vec!["sqlite"],
+        "postgres" => vec!["postgres"],
+        other => bail!("unknown backend `{other}`: sqlite, postgres or all"),
+    })
+}
+
+/// Peak resident memory of this process, for in-process benches.
+pub fn own_peak_rss() -> String {
+    mb(peak_rss_mb(Some(std::process::id())))
+}
+
+/// `123 MB`, or `n/a` when the figure is unknown.
+pub fn mb(v: Option<f64>) -> String {
+    v.map(|m| format!("{m:.0} MB"))
+        .unwrap_or_else(|| "n/a".into())
+}

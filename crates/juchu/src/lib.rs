@@ -4,7 +4,11 @@
 pub mod accounting;
 pub mod bench;
 pub mod bench_baseline;
+pub mod bench_fill;
 pub mod bench_flash_sale;
+pub mod bench_lifecycle;
+pub mod bench_search;
+pub mod bench_search_sql;
 pub mod bench_shipping;
 pub mod bench_util;
 pub mod carriers;

@@ -287,9 +287,10 @@ async fn admin_token(app: &App) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn init_tracing() {
+/// `default` applies when `JUCHU_LOG` is not set.
+fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("JUCHU_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let json = std::env::var("JUCHU_LOG_FORMAT").is_ok_and(|v| v == "json");
     if json {
         tracing_subscriber::fmt()
@@ -303,8 +304,12 @@ fn init_tracing() {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    init_tracing();
     let cli = Cli::parse();
+    // The in-process benches run the app and its worker: an info line per job would drown the figures.
+    init_tracing(match cli.command {
+        Command::Bench { .. } => "warn",
+        _ => "info,sqlx=warn",
+    });
     match cli.command {
         Command::Serve {
             listen,
