@@ -5,7 +5,7 @@ use juchu_domain::shipment::ShipmentStatus;
 use juchu_domain::{Order, OrderId};
 use juchu_store::codec::{actor_text, event_json, micros, on_hold, order_json};
 use juchu_store::{ChangeSet, OrderWrite, Result, StoreError};
-use sqlx::{Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 type Tx = Transaction<'static, Sqlite>;
 
@@ -72,16 +72,7 @@ pub(crate) async fn apply(tx: &mut Tx, cs: &ChangeSet) -> Result<()> {
     if let Some((order, at)) = cs.release_account {
         crate::bank::release_account(&mut **tx, order, at).await?;
     }
-    for (order_id, e) in &cs.events {
-        sqlx::query("INSERT INTO order_events (order_id, kind, at, event) VALUES (?, ?, ?, ?)")
-            .bind(order_id.to_string())
-            .bind(&e.kind)
-            .bind(micros(e.at))
-            .bind(event_json(e)?)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_err)?;
-    }
+    insert_events(tx, &cs.events).await?;
     for (order_id, s) in &cs.stock {
         if s.on_hand > 0 {
             sqlx::query("INSERT INTO stock (warehouse, sku) VALUES (?, ?) ON CONFLICT DO NOTHING")
@@ -145,19 +136,48 @@ pub(crate) async fn apply(tx: &mut Tx, cs: &ChangeSet) -> Result<()> {
         .await
         .map_err(db_err)?;
     }
-    for j in &cs.jobs {
-        sqlx::query(
-                "INSERT INTO jobs (kind, payload, available_at, dedupe_key, created_at) VALUES (?, ?, ?, ?, ?)
-                 ON CONFLICT (dedupe_key) WHERE status = 'pending' DO NOTHING",
-            )
-            .bind(&j.kind)
-            .bind(j.payload.to_string())
-            .bind(micros(j.available_at))
-            .bind(&j.dedupe_key)
-            .bind(now)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_err)?;
+    insert_jobs(tx, &cs.jobs, now).await
+}
+
+/// Rows per multi-row `INSERT` (well under SQLite's limit of bound values).
+const ROWS_PER_INSERT: usize = 500;
+
+/// The change set's events, in their given order, a few statements for all (each statement is a
+/// round trip to the connection's thread).
+async fn insert_events(tx: &mut Tx, events: &[(OrderId, juchu_domain::Event)]) -> Result<()> {
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (order_id, e) in chunk {
+            rows.push((order_id.to_string(), &e.kind, micros(e.at), event_json(e)?));
+        }
+        let mut b: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO order_events (order_id, kind, at, event) ");
+        b.push_values(rows, |mut row, (order_id, kind, at, event)| {
+            row.push_bind(order_id)
+                .push_bind(kind)
+                .push_bind(at)
+                .push_bind(event);
+        });
+        b.build().execute(&mut **tx).await.map_err(db_err)?;
+    }
+    Ok(())
+}
+
+/// The change set's jobs; a job whose key is already pending is not added again.
+async fn insert_jobs(tx: &mut Tx, jobs: &[juchu_store::NewJob], now: i64) -> Result<()> {
+    for chunk in jobs.chunks(ROWS_PER_INSERT) {
+        let mut b: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO jobs (kind, payload, available_at, dedupe_key, created_at) ",
+        );
+        b.push_values(chunk, |mut row, j| {
+            row.push_bind(&j.kind)
+                .push_bind(j.payload.to_string())
+                .push_bind(micros(j.available_at))
+                .push_bind(&j.dedupe_key)
+                .push_bind(now);
+        });
+        b.push(" ON CONFLICT (dedupe_key) WHERE status = 'pending' DO NOTHING");
+        b.build().execute(&mut **tx).await.map_err(db_err)?;
     }
     Ok(())
 }

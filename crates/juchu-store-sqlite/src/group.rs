@@ -1,8 +1,8 @@
 //! Group commit. SQLite has one writer, so change sets queue for it anyway: a writer task takes
-//! every change set waiting and applies them in one `BEGIN IMMEDIATE` transaction, each inside a
-//! savepoint of its own. A change set that fails (a version conflict, too little stock) is rolled
-//! back to its savepoint and reported to its caller alone; the others commit. Nobody hears "done"
-//! before the transaction holding their change set has committed.
+//! every change set waiting and applies them in one `BEGIN IMMEDIATE` transaction. A change set
+//! that fails (a version conflict, too little stock) is left out and reported to its caller alone;
+//! the others commit (see [`apply_group`]). Nobody hears "done" before the transaction holding
+//! their change set has committed.
 
 use crate::db_err;
 use juchu_store::{ChangeSet, Result, StoreError};
@@ -69,16 +69,28 @@ async fn run(write: SqlitePool, mut rx: mpsc::Receiver<Request>) {
 
 /// One transaction for the group. `Err` when the transaction itself failed (nothing committed);
 /// otherwise each change set's own outcome, in order.
+///
+/// First without savepoints (two statements fewer per change set): nearly every group commits
+/// whole. If one change set fails, that attempt is rolled back entirely and the group is applied
+/// again with a savepoint around each change set, so that only the failing one is left out.
 async fn apply_group(write: &SqlitePool, sets: &[ChangeSet]) -> Result<Vec<Result<()>>> {
     let mut tx = write.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
-    if let [cs] = sets {
-        // Alone: no savepoint needed; a failure rolls the whole (one-set) transaction back.
-        let outcome = crate::commit::apply(&mut tx, cs).await;
-        if outcome.is_ok() {
-            tx.commit().await.map_err(db_err)?;
+    let mut failed = false;
+    for cs in sets {
+        if let Err(e) = crate::commit::apply(&mut tx, cs).await {
+            if sets.len() == 1 {
+                return Ok(vec![Err(e)]); // dropping `tx` rolls it back
+            }
+            failed = true;
+            break;
         }
-        return Ok(vec![outcome]);
     }
+    if !failed {
+        tx.commit().await.map_err(db_err)?;
+        return Ok(sets.iter().map(|_| Ok(())).collect());
+    }
+    tx.rollback().await.map_err(db_err)?;
+    let mut tx = write.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
     let mut outcomes = Vec::with_capacity(sets.len());
     for cs in sets {
         sqlx::query("SAVEPOINT change_set")

@@ -1,6 +1,14 @@
 //! The order list: filters, sorts and keyset pages (`OrderFilter`), and counts for the console's
 //! home. `q` goes through the FTS5 trigram index (`orders_fts`, migration 0011) when it has three
 //! characters or more; the LIKE on `search` then only re-checks the candidates.
+//!
+//! Two plans for `q`, chosen by asking the index for up to [`FEW`] matches first:
+//! - fewer: the page is looked for among those matches (their numbers are bound as a list);
+//! - that many or more (a common name): the list is walked in its sort order with the index's
+//!   matches as a filter (`+o.number IN …` keeps SQLite from looking the matches up one by one
+//!   and sorting them all), which stops after one page because matches are dense.
+//!
+//! Either way the page's ids are chosen first and only its documents are read.
 
 use crate::{SqliteStore, db_err};
 use juchu_domain::{HoldCode, Order};
@@ -8,26 +16,81 @@ use juchu_store::codec::{like_pattern, micros, order_from_json};
 use juchu_store::{HoldFilter, OrderFilter, OrderSort, Result, StoreError};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
+/// See the module documentation.
+const FEW: i64 = 1000;
+
+/// How `q` filters the list.
+enum TextPlan {
+    /// Under three characters: the LIKE alone.
+    Scan,
+    /// These order numbers (fewer than [`FEW`]) matched in the index.
+    Among(Vec<i64>),
+    /// A common term: walk the sort order, filtered by the index's matches.
+    Walk,
+}
+
 /// An FTS5 phrase: the text in double quotes, quotes doubled.
 fn fts_phrase(q: &str) -> String {
     format!("\"{}\"", q.replace('"', "\"\""))
 }
 
 impl SqliteStore {
+    async fn text_plan(&self, q: &str) -> Result<TextPlan> {
+        if q.chars().count() < 3 {
+            return Ok(TextPlan::Scan);
+        }
+        let numbers: Vec<i64> =
+            sqlx::query_scalar("SELECT rowid FROM orders_fts WHERE orders_fts MATCH ? LIMIT ?")
+                .bind(fts_phrase(q))
+                .bind(FEW)
+                .fetch_all(&self.read)
+                .await
+                .map_err(db_err)?;
+        Ok(if numbers.len() as i64 >= FEW {
+            TextPlan::Walk
+        } else {
+            TextPlan::Among(numbers)
+        })
+    }
+
     pub(crate) async fn list_orders_impl(&self, f: &OrderFilter) -> Result<Vec<Order>> {
-        let mut b: QueryBuilder<Sqlite> =
-            QueryBuilder::new("SELECT o.doc FROM orders o WHERE 1 = 1");
+        let text = match &f.q {
+            Some(q) => Some((q, self.text_plan(q).await?)),
+            None => None,
+        };
+        let key = match f.sort {
+            OrderSort::Created => None,
+            OrderSort::OrderedAt => Some("o.ordered_at"),
+            OrderSort::Number => Some("o.number"),
+            OrderSort::Total => Some("o.total"),
+        };
+        let k = key.unwrap_or("o.id");
+        let mut b: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT d.doc FROM (SELECT o.id AS id, {k} AS k FROM orders o WHERE 1 = 1"
+        ));
         if let Some(s) = f.status {
             b.push(" AND o.status = ").push_bind(s.as_str());
         }
         if let Some(c) = &f.channel {
             b.push(" AND o.channel = ").push_bind(c.clone());
         }
-        if let Some(q) = &f.q {
-            if q.chars().count() >= 3 {
-                b.push(" AND o.number IN (SELECT rowid FROM orders_fts WHERE orders_fts MATCH ")
+        if let Some((q, plan)) = text {
+            match plan {
+                TextPlan::Scan => {}
+                TextPlan::Among(numbers) => {
+                    let list = serde_json::to_string(&numbers)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    b.push(" AND o.number IN (SELECT value FROM json_each(")
+                        .push_bind(list)
+                        .push("))");
+                }
+                TextPlan::Walk => {
+                    b.push(
+                        " AND +o.number IN (SELECT rowid FROM orders_fts WHERE orders_fts MATCH ",
+                    )
                     .push_bind(fts_phrase(q))
                     .push(")");
+                }
             }
             b.push(" AND o.search LIKE ")
                 .push_bind(like_pattern(q))
@@ -66,12 +129,6 @@ impl SqliteStore {
         if let Some(t) = f.ordered_before {
             b.push(" AND o.ordered_at < ").push_bind(micros(t));
         }
-        let key = match f.sort {
-            OrderSort::Created => None,
-            OrderSort::OrderedAt => Some("o.ordered_at"),
-            OrderSort::Number => Some("o.number"),
-            OrderSort::Total => Some("o.total"),
-        };
         let (cmp, dir) = if f.ascending {
             (">", "ASC")
         } else {
@@ -95,6 +152,9 @@ impl SqliteStore {
             Some(k) => b.push(format!(" ORDER BY {k} {dir}, o.id {dir}")),
         };
         b.push(" LIMIT ").push_bind(f.limit);
+        b.push(format!(
+            ") t JOIN orders d ON d.id = t.id ORDER BY t.k {dir}, t.id {dir}"
+        ));
         let docs: Vec<String> = b
             .build_query_scalar()
             .fetch_all(&self.read)

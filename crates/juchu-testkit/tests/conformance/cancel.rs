@@ -358,12 +358,14 @@ async fn request_then_refuse_and_the_order_ships(b: Backend) {
 async fn shipping_while_requested_refuses_the_request(b: Backend) {
     let s = shop(b).await;
     let api = &s.t.api;
-    let (_, pairs) = instructed(&s, &[("W-1", "credit_card"), ("W-2", "credit_card")]).await;
+    let (_, mut pairs) = instructed(&s, &[("W-1", "credit_card"), ("W-2", "credit_card")]).await;
     for (id, _) in &pairs {
         let r = cancel(&s, &s.operator, id, "キャンセル希望").await;
         assert_eq!(r.status, 202, "{}", r.text);
     }
     assert_eq!(requested(&s).await.len(), 2);
+    // Oldest shipment first (ids are time-ordered; one instruction call makes both).
+    pairs.sort_by(|a, b| a.1.cmp(&b.1));
     // Paged, oldest first.
     let r = api
         .get(

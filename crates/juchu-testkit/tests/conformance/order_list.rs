@@ -288,6 +288,55 @@ async fn search_follows_changes_of_the_order(b: Backend) {
     s.t.stop().await;
 }
 
+/// A name shared by more orders than the SQLite store looks up one by one (1,000): the list then
+/// walks its sort order with the index's matches as a filter. Every match is found once and in
+/// order, page after page, and no other order is.
+async fn a_common_name_pages_through_every_match_once(b: Backend) {
+    const COMMON: usize = 1_030;
+    let s = shop(b).await;
+    let bodies: Vec<Value> = (0..COMMON + 20)
+        .map(|i| {
+            let mut body = order_body(&format!("C-{i}"), &[("TOWEL", 1, 1980)], "cod");
+            if i < COMMON {
+                body["shipping_address"]["name"] = json!("佐藤 花子");
+            }
+            body
+        })
+        .collect();
+    let mut numbers_placed = Vec::new();
+    for chunk in bodies.chunks(64) {
+        numbers_placed.extend(futures::future::join_all(chunk.iter().map(|b| place(&s, b))).await);
+    }
+    let common: BTreeSet<i64> = numbers_placed[..COMMON].iter().copied().collect();
+    for sort in ["", "&sort=ordered_at", "&sort=number&direction=asc"] {
+        let mut found = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/api/v1/orders?limit=200&q={}{sort}", enc("佐藤花子"));
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let r = s.t.api.get(&path, &s.op).await;
+            assert_eq!(r.status, 200, "{path}: {}", r.text);
+            found.extend(numbers(&r.body));
+            match r.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!(found.len(), COMMON, "{sort}: each match once");
+        assert_eq!(
+            found.iter().copied().collect::<BTreeSet<_>>(),
+            common,
+            "{sort}"
+        );
+        if sort.ends_with("asc") {
+            assert!(found.windows(2).all(|w| w[0] < w[1]), "{sort}: in order");
+        }
+    }
+    s.t.stop().await;
+}
+
 fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| {
@@ -304,4 +353,5 @@ juchu_testkit::on_both_backends!(
     filters_by_payment_hold_warehouse_and_order_date,
     sorts_page_through_every_order_once,
     search_follows_changes_of_the_order,
+    a_common_name_pages_through_every_match_once,
 );
