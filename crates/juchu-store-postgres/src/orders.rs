@@ -64,6 +64,22 @@ impl PostgresStore {
 
     /// The search text is normalised (lower case) on both sides, so case-sensitive `LIKE` finds
     /// what SQLite's ASCII-case-insensitive `LIKE` finds.
+    pub(crate) async fn orders_by_tracking_impl(
+        &self,
+        tracking: &str,
+        limit: i64,
+    ) -> Result<Vec<OrderId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT order_id FROM shipments WHERE tracking_number = $1 LIMIT $2",
+        )
+        .bind(tracking)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        ids.iter().map(|s| parse_id(s)).collect()
+    }
+
     pub(crate) async fn shipments_by_status_impl(
         &self,
         status: juchu_domain::shipment::ShipmentStatus,

@@ -72,6 +72,22 @@ impl SqliteStore {
         id.as_deref().map(parse_id).transpose()
     }
 
+    pub(crate) async fn orders_by_tracking_impl(
+        &self,
+        tracking: &str,
+        limit: i64,
+    ) -> Result<Vec<OrderId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT order_id FROM shipments WHERE tracking_number = ? LIMIT ?",
+        )
+        .bind(tracking)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        ids.iter().map(|s| parse_id(s)).collect()
+    }
+
     pub(crate) async fn shipments_by_status_impl(
         &self,
         status: juchu_domain::shipment::ShipmentStatus,

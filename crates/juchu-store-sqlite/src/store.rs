@@ -63,6 +63,9 @@ impl Store for SqliteStore {
     async fn order_by_shipment(&self, id: ShipmentId) -> Result<Option<OrderId>> {
         self.order_by_shipment_impl(id).await
     }
+    async fn orders_by_tracking(&self, tracking: &str, limit: i64) -> Result<Vec<OrderId>> {
+        self.orders_by_tracking_impl(tracking, limit).await
+    }
     async fn shipments_by_status(
         &self,
         status: juchu_domain::shipment::ShipmentStatus,

@@ -80,6 +80,8 @@ pub trait Store:
         external_id: &str,
     ) -> Result<Option<OrderId>>;
     async fn order_by_shipment(&self, id: ShipmentId) -> Result<Option<OrderId>>;
+    /// The orders with a shipment of this tracking number (at most `limit`; 同梱 parcels share one).
+    async fn orders_by_tracking(&self, tracking: &str, limit: i64) -> Result<Vec<OrderId>>;
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<Order>>;
     async fn count_orders(&self) -> Result<Vec<(OrderStatus, i64)>>;
     /// Orders on hold (not cancelled) per hold reason; an order with two reasons counts in both.

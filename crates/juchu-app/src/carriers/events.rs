@@ -4,10 +4,9 @@
 use crate::{App, AppError};
 use jiff::Timestamp;
 use juchu_domain::carrier::Carrier;
-use juchu_domain::order::normalize_search;
 use juchu_domain::shipment::ShipmentStatus;
 use juchu_domain::{Actor, HoldCode, OrderId, ShipmentId};
-use juchu_store::{CarrierEventRecord, OrderFilter};
+use juchu_store::CarrierEventRecord;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -91,15 +90,11 @@ impl App {
         if tracking.is_empty() {
             return Err(AppError::invalid("tracking_number", "is empty"));
         }
-        // Tracking numbers are part of the order search text, so the search finds the candidates.
-        let orders = self
-            .store
-            .list_orders(&OrderFilter {
-                q: Some(normalize_search(&tracking)),
-                limit: 20,
-                ..OrderFilter::default()
-            })
-            .await?;
+        // The shipments table is indexed by tracking number (migration 0013).
+        let mut orders = Vec::new();
+        for id in self.store.orders_by_tracking(&tracking, 20).await? {
+            orders.extend(self.store.get_order(id).await?);
+        }
         // 同梱 parcels share one number: the event goes to the parcel, which carries the others.
         let matching = || {
             orders.iter().flat_map(|o| {

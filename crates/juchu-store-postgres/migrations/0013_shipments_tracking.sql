@@ -1,0 +1,2 @@
+-- Carrier events name a tracking number: find its shipments directly (not through the search text).
+CREATE INDEX shipments_tracking ON shipments (tracking_number);
