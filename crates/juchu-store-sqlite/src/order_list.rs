@@ -2,13 +2,11 @@
 //! home. `q` goes through the FTS5 trigram index (`orders_fts`, migration 0011) when it has three
 //! characters or more; the LIKE on `search` then only re-checks the candidates.
 //!
-//! Two plans for `q`, chosen by asking the index for up to [`FEW`] matches first:
-//! - fewer: the page is looked for among those matches (their numbers are bound as a list);
-//! - that many or more (a common name): the list is walked in its sort order with the index's
-//!   matches as a filter (`+o.number IN …` keeps SQLite from looking the matches up one by one
-//!   and sorting them all), which stops after one page because matches are dense.
-//!
-//! Either way the page's ids are chosen first and only its documents are read.
+//! A text search first looks at the first [`WINDOW`] rows of the list in its sort order (after
+//! the other filters) with the LIKE alone: a common term (a family name) fills its page there in
+//! a few milliseconds, where the index would first list and sort every match. When that window
+//! does not fill the page, the index finds the candidates. Either way the page's ids are chosen
+//! first and only its documents are read.
 
 use crate::{SqliteStore, db_err};
 use juchu_domain::{HoldCode, Order};
@@ -16,17 +14,20 @@ use juchu_store::codec::{like_pattern, micros, order_from_json};
 use juchu_store::{HoldFilter, OrderFilter, OrderSort, Result, StoreError};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-/// See the module documentation.
-const FEW: i64 = 1000;
+/// Rows of the list (in its sort order, after the other filters) a text search first looks at.
+const WINDOW: i64 = 3_000;
 
-/// How `q` filters the list.
-enum TextPlan {
+/// How `q` takes part in a statement.
+#[derive(Clone, Copy, PartialEq)]
+enum Text {
+    /// No `q`.
+    Off,
     /// Under three characters: the LIKE alone.
-    Scan,
-    /// These order numbers (fewer than [`FEW`]) matched in the index.
-    Among(Vec<i64>),
-    /// A common term: walk the sort order, filtered by the index's matches.
-    Walk,
+    Like,
+    /// The search index, the LIKE re-checking its candidates.
+    Index,
+    /// The LIKE over the first [`WINDOW`] rows only.
+    Window,
 }
 
 /// An FTS5 phrase: the text in double quotes, quotes doubled.
@@ -35,29 +36,23 @@ fn fts_phrase(q: &str) -> String {
 }
 
 impl SqliteStore {
-    async fn text_plan(&self, q: &str) -> Result<TextPlan> {
-        if q.chars().count() < 3 {
-            return Ok(TextPlan::Scan);
-        }
-        let numbers: Vec<i64> =
-            sqlx::query_scalar("SELECT rowid FROM orders_fts WHERE orders_fts MATCH ? LIMIT ?")
-                .bind(fts_phrase(q))
-                .bind(FEW)
-                .fetch_all(&self.read)
-                .await
-                .map_err(db_err)?;
-        Ok(if numbers.len() as i64 >= FEW {
-            TextPlan::Walk
-        } else {
-            TextPlan::Among(numbers)
-        })
+    pub(crate) async fn list_orders_impl(&self, f: &OrderFilter) -> Result<Vec<Order>> {
+        let docs = match &f.q {
+            None => self.fetch_list(f, Text::Off).await?,
+            Some(q) if q.chars().count() < 3 => self.fetch_list(f, Text::Like).await?,
+            Some(_) => {
+                let first = self.fetch_list(f, Text::Window).await?;
+                if first.len() as i64 >= f.limit {
+                    first
+                } else {
+                    self.fetch_list(f, Text::Index).await?
+                }
+            }
+        };
+        docs.iter().map(|d| order_from_json(d)).collect()
     }
 
-    pub(crate) async fn list_orders_impl(&self, f: &OrderFilter) -> Result<Vec<Order>> {
-        let text = match &f.q {
-            Some(q) => Some((q, self.text_plan(q).await?)),
-            None => None,
-        };
+    async fn fetch_list(&self, f: &OrderFilter, text: Text) -> Result<Vec<String>> {
         let key = match f.sort {
             OrderSort::Created => None,
             OrderSort::OrderedAt => Some("o.ordered_at"),
@@ -65,36 +60,38 @@ impl SqliteStore {
             OrderSort::Total => Some("o.total"),
         };
         let k = key.unwrap_or("o.id");
-        let mut b: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-            "SELECT d.doc FROM (SELECT o.id AS id, {k} AS k FROM orders o WHERE 1 = 1"
-        ));
+        let (cmp, dir) = if f.ascending {
+            (">", "ASC")
+        } else {
+            ("<", "DESC")
+        };
+        // The page's ids are chosen first; only its documents are read (`JOIN orders d`).
+        let mut b: QueryBuilder<Sqlite> = if text == Text::Window {
+            QueryBuilder::new(format!(
+                "SELECT d.doc FROM (SELECT id, k FROM (SELECT o.id AS id, {k} AS k, o.search AS search FROM orders o WHERE 1 = 1"
+            ))
+        } else {
+            QueryBuilder::new(format!(
+                "SELECT d.doc FROM (SELECT o.id AS id, {k} AS k FROM orders o WHERE 1 = 1"
+            ))
+        };
         if let Some(s) = f.status {
             b.push(" AND o.status = ").push_bind(s.as_str());
         }
         if let Some(c) = &f.channel {
             b.push(" AND o.channel = ").push_bind(c.clone());
         }
-        if let Some((q, plan)) = text {
-            match plan {
-                TextPlan::Scan => {}
-                TextPlan::Among(numbers) => {
-                    let list = serde_json::to_string(&numbers)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    b.push(" AND o.number IN (SELECT value FROM json_each(")
-                        .push_bind(list)
-                        .push("))");
-                }
-                TextPlan::Walk => {
-                    b.push(
-                        " AND +o.number IN (SELECT rowid FROM orders_fts WHERE orders_fts MATCH ",
-                    )
+        if let Some(q) = &f.q {
+            if text == Text::Index {
+                b.push(" AND o.number IN (SELECT rowid FROM orders_fts WHERE orders_fts MATCH ")
                     .push_bind(fts_phrase(q))
                     .push(")");
-                }
             }
-            b.push(" AND o.search LIKE ")
-                .push_bind(like_pattern(q))
-                .push(" ESCAPE '\\'");
+            if matches!(text, Text::Index | Text::Like) {
+                b.push(" AND o.search LIKE ")
+                    .push_bind(like_pattern(q))
+                    .push(" ESCAPE '\\'");
+            }
         }
         if let Some(m) = f.payment_method {
             b.push(" AND o.payment_method = ").push_bind(m.as_str());
@@ -129,11 +126,6 @@ impl SqliteStore {
         if let Some(t) = f.ordered_before {
             b.push(" AND o.ordered_at < ").push_bind(micros(t));
         }
-        let (cmp, dir) = if f.ascending {
-            (">", "ASC")
-        } else {
-            ("<", "DESC")
-        };
         if let Some(after) = f.after {
             match key {
                 None => b
@@ -151,16 +143,21 @@ impl SqliteStore {
             None => b.push(format!(" ORDER BY o.id {dir}")),
             Some(k) => b.push(format!(" ORDER BY {k} {dir}, o.id {dir}")),
         };
+        if let (Text::Window, Some(q)) = (text, &f.q) {
+            b.push(" LIMIT ").push_bind(WINDOW);
+            b.push(") w WHERE w.search LIKE ")
+                .push_bind(like_pattern(q))
+                .push(" ESCAPE '\\'");
+            b.push(format!(" ORDER BY w.k {dir}, w.id {dir}"));
+        }
         b.push(" LIMIT ").push_bind(f.limit);
         b.push(format!(
             ") t JOIN orders d ON d.id = t.id ORDER BY t.k {dir}, t.id {dir}"
         ));
-        let docs: Vec<String> = b
-            .build_query_scalar()
+        b.build_query_scalar()
             .fetch_all(&self.read)
             .await
-            .map_err(db_err)?;
-        docs.iter().map(|d| order_from_json(d)).collect()
+            .map_err(db_err)
     }
 
     pub(crate) async fn count_holds_impl(&self) -> Result<Vec<(HoldCode, i64)>> {
