@@ -17,7 +17,6 @@ use juchu_formats::{
     Cod, FormatError, LabelRow, Recipient, TrackingFormat, TrackingRow, parse_tracking,
 };
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// Tracking-file rows (of different shipments) shipped at once.
 const ROWS_AT_ONCE: usize = 16;
@@ -219,17 +218,7 @@ impl App {
         };
         // Rows of one shipment run in file order, in one lane; lanes run side by side so that
         // their commits can share a transaction where the store groups commits.
-        let mut lanes: Vec<Vec<(usize, &TrackingRow)>> = Vec::new();
-        let mut lane_of: HashMap<&str, usize> = HashMap::new();
-        for (i, r) in parsed.iter().enumerate() {
-            match lane_of.get(r.key.as_str()) {
-                Some(&l) => lanes[l].push((i, r)),
-                None => {
-                    lane_of.insert(&r.key, lanes.len());
-                    lanes.push(vec![(i, r)]);
-                }
-            }
-        }
+        let lanes = crate::lanes::by_key(parsed.iter().enumerate(), |&(_, r)| r.key.as_str());
         let mut outcomes: Vec<Option<RowOutcome>> = (0..total).map(|_| None).collect();
         let lanes: Vec<_> = lanes
             .into_iter()

@@ -13,6 +13,7 @@ mod error;
 mod export;
 mod instruct;
 mod keys;
+mod lanes;
 pub mod mail;
 mod master;
 mod modify;

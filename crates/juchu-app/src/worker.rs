@@ -151,19 +151,11 @@ impl Worker {
     /// arrivals, month close, replenishment) run after the lanes, one by one.
     async fn run_batch(&self, jobs: &[Job], now: jiff::Timestamp) {
         use futures::StreamExt;
-        let mut lanes: Vec<(OrderId, Vec<&Job>)> = Vec::new();
-        let mut rest = Vec::new();
-        for job in jobs {
-            match order_id(job) {
-                Ok(id) => match lanes.iter_mut().find(|(o, _)| *o == id) {
-                    Some((_, lane)) => lane.push(job),
-                    None => lanes.push((id, vec![job])),
-                },
-                Err(_) => rest.push(job),
-            }
-        }
+        let (of_orders, rest): (Vec<&Job>, Vec<&Job>) =
+            jobs.iter().partition(|j| order_id(j).is_ok());
+        let lanes = crate::lanes::by_key(of_orders, |j| order_id(j).ok());
         futures::stream::iter(lanes)
-            .for_each_concurrent(LANES, |(_, lane)| async move {
+            .for_each_concurrent(LANES, |lane| async move {
                 for job in lane {
                     self.run_job(job, now).await;
                 }

@@ -62,8 +62,6 @@ impl PostgresStore {
         id.as_deref().map(parse_id).transpose()
     }
 
-    /// The search text is normalised (lower case) on both sides, so case-sensitive `LIKE` finds
-    /// what SQLite's ASCII-case-insensitive `LIKE` finds.
     pub(crate) async fn orders_by_tracking_impl(
         &self,
         tracking: &str,
@@ -80,6 +78,8 @@ impl PostgresStore {
         ids.iter().map(|s| parse_id(s)).collect()
     }
 
+    /// The search text is normalised (lower case) on both sides, so case-sensitive `LIKE` finds
+    /// what SQLite's ASCII-case-insensitive `LIKE` finds.
     pub(crate) async fn shipments_by_status_impl(
         &self,
         status: juchu_domain::shipment::ShipmentStatus,
