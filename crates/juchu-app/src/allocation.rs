@@ -58,17 +58,24 @@ impl App {
         if !order.ready_for_allocation(&self.policies) {
             return Ok(None);
         }
-        let warehouses: Vec<WarehouseInfo> = self
-            .store
-            .list_warehouses()
-            .await?
-            .into_iter()
-            .map(|w| WarehouseInfo {
-                code: w.code,
-                priority: w.priority,
-                prefectures: w.prefectures,
+        let warehouses = self
+            .master
+            .warehouses
+            .get_or_load(|| async {
+                Ok::<_, AppError>(
+                    self.store
+                        .list_warehouses()
+                        .await?
+                        .into_iter()
+                        .map(|w| WarehouseInfo {
+                            code: w.code,
+                            priority: w.priority,
+                            prefectures: w.prefectures,
+                        })
+                        .collect::<Vec<_>>(),
+                )
             })
-            .collect();
+            .await?;
         let mut available = Availability::new();
         let mut skus: Vec<&str> = order.lines.iter().map(|l| l.sku.as_str()).collect();
         skus.sort_unstable();

@@ -16,6 +16,7 @@ mod keys;
 mod lanes;
 pub mod mail;
 mod master;
+mod master_cache;
 mod modify;
 mod order_list;
 mod orders;
@@ -87,6 +88,8 @@ pub struct App {
     pub mailer: Arc<mail::Mailer>,
     /// Audit entries waiting for the audit writer.
     pub(crate) audit: Arc<audit::AuditQueue>,
+    /// Master data the receipt reads for every order, kept for a second (`master_cache.rs`).
+    pub(crate) master: Arc<master_cache::MasterCache>,
 }
 
 impl App {
@@ -101,6 +104,7 @@ impl App {
             jobs_ready: Arc::new(Notify::new()),
             mailer: Arc::default(),
             audit: Arc::default(),
+            master: Arc::default(),
         }
     }
 

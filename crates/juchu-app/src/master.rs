@@ -121,7 +121,9 @@ impl App {
             priority: w.priority,
             prefectures: w.prefectures,
         };
-        Ok(self.store.put_warehouse(&rec).await?)
+        let created = self.store.put_warehouse(&rec).await;
+        self.master.warehouses.clear();
+        Ok(created?)
     }
 
     pub async fn list_warehouses(&self) -> Result<Vec<WarehouseRecord>, AppError> {

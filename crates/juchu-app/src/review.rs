@@ -57,6 +57,7 @@ impl App {
         let text =
             serde_json::to_string(rules).map_err(|e| AppError::invalid("rules", e.to_string()))?;
         self.store.put_setting(RULES, &text, self.now()).await?;
+        self.master.review_rules.clear();
         Ok(())
     }
 
@@ -85,7 +86,9 @@ impl App {
             created_at: self.now(),
             created_by: crate::orders::actor_label(actor),
         };
-        match self.store.insert_blacklist(&entry).await {
+        let inserted = self.store.insert_blacklist(&entry).await;
+        self.master.blacklist.clear();
+        match inserted {
             Ok(()) => Ok(entry),
             Err(juchu_store::StoreError::Conflict(why)) => Err(AppError::InvalidTransition {
                 status: None,
@@ -100,7 +103,9 @@ impl App {
     }
 
     pub async fn delete_blacklist(&self, id: &str) -> Result<(), AppError> {
-        if self.store.delete_blacklist(id).await? {
+        let deleted = self.store.delete_blacklist(id).await;
+        self.master.blacklist.clear();
+        if deleted? {
             Ok(())
         } else {
             Err(AppError::NotFound(format!("blacklist entry {id}")))
@@ -120,19 +125,32 @@ impl App {
 
     /// Reads what the rules need for `order`; only the lookups an enabled rule uses.
     pub(crate) async fn prepare_review(&self, order: &Order) -> Result<Review, AppError> {
-        let rules = self.review_rules().await?;
+        let rules = self
+            .master
+            .review_rules
+            .get_or_load(|| self.review_rules())
+            .await?;
         let blacklist = if rules.blacklist {
-            self.store
-                .list_blacklist()
-                .await?
-                .into_iter()
-                .map(|r| BlacklistEntry {
-                    id: r.id,
-                    kind: r.kind,
-                    value: r.value,
-                    reason: r.reason,
+            let entries = self
+                .master
+                .blacklist
+                .get_or_load(|| async {
+                    Ok::<_, AppError>(
+                        self.store
+                            .list_blacklist()
+                            .await?
+                            .into_iter()
+                            .map(|r| BlacklistEntry {
+                                id: r.id,
+                                kind: r.kind,
+                                value: r.value,
+                                reason: r.reason,
+                            })
+                            .collect(),
+                    )
                 })
-                .collect()
+                .await?;
+            entries.as_ref().clone()
         } else {
             vec![]
         };
@@ -148,7 +166,17 @@ impl App {
             }
             _ => None,
         };
-        let postal = if self.store.postal_loaded().await? {
+        // Only "loaded" is kept: postal data imported by `juchu import postal` (another process)
+        // counts from the next order on.
+        let postal_loaded = *self
+            .master
+            .postal_loaded
+            .get_or_load(|| async { Ok::<_, AppError>(self.store.postal_loaded().await?) })
+            .await?;
+        if !postal_loaded {
+            self.master.postal_loaded.clear();
+        }
+        let postal = if postal_loaded {
             Some(
                 self.store
                     .postal_lookup(&order.shipping_address.postal_code)
@@ -162,7 +190,7 @@ impl App {
             .to_zoned(TimeZone::get("Asia/Tokyo").unwrap_or(TimeZone::UTC))
             .date();
         Ok(Review {
-            rules,
+            rules: rules.as_ref().clone(),
             input: ReviewInput {
                 blacklist,
                 prior_orders,

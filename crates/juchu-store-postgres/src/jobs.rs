@@ -12,7 +12,11 @@ impl PostgresStore {
     /// row whose lease a committed claim renewed meanwhile is re-checked against the `WHERE`
     /// when locked and dropped. `= ANY(ARRAY(…))` makes the subselect an InitPlan that runs
     /// exactly once; an `IN (…)` semi-join leaves the planner free to re-run a `LIMIT … SKIP
-    /// LOCKED` subquery, which can then claim more than `limit` rows.
+    /// LOCKED` subquery, which can then claim more than `limit` rows. Due jobs and lapsed leases
+    /// are two ranges of the `jobs_due` index, each read in order and cut at `limit`: an `OR`
+    /// over both would read and sort every due job for each claim. A row locked by one range but
+    /// not chosen is unlocked at the end of the statement's transaction, and is claimed by the next
+    /// claim.
     pub(crate) async fn claim_jobs_impl(
         &self,
         worker: &str,
@@ -21,13 +25,20 @@ impl PostgresStore {
         limit: i64,
     ) -> Result<Vec<Job>> {
         let rows = sqlx::query(
-            "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1
-             WHERE id = ANY(ARRAY(
-                 SELECT id FROM jobs
-                 WHERE (status = 'pending' AND available_at <= $3)
-                    OR (status = 'running' AND locked_until < $3)
+            "WITH due AS MATERIALIZED (
+                 SELECT id, available_at FROM jobs
+                 WHERE status = 'pending' AND available_at <= $3
                  ORDER BY available_at, id LIMIT $4
-                 FOR UPDATE SKIP LOCKED))
+                 FOR UPDATE SKIP LOCKED),
+             lapsed AS MATERIALIZED (
+                 SELECT id, available_at FROM jobs
+                 WHERE status = 'running' AND locked_until < $3
+                 ORDER BY available_at, id LIMIT $4
+                 FOR UPDATE SKIP LOCKED)
+             UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1
+             WHERE id = ANY(ARRAY(
+                 SELECT id FROM (SELECT * FROM due UNION ALL SELECT * FROM lapsed) c
+                 ORDER BY available_at, id LIMIT $4))
              RETURNING id, kind, payload, attempts",
         )
         .bind(worker)

@@ -266,16 +266,19 @@ async fn write_order(tx: &mut Tx, w: &OrderWrite) -> Result<()> {
                 .map_err(db_err)?;
         }
     }
-    write_children(tx, o.id, o).await
+    write_children(tx, o.id, o, w.expected_version.is_none()).await
 }
 
-/// Allocation rows, the shipment index and the hold reasons follow the order document.
-async fn write_children(tx: &mut Tx, id: OrderId, o: &Order) -> Result<()> {
-    sqlx::query("DELETE FROM order_holds WHERE order_id = ?")
-        .bind(id.to_string())
-        .execute(&mut **tx)
-        .await
-        .map_err(db_err)?;
+/// Allocation rows, the shipment index and the hold reasons follow the order document (a new
+/// order has no old hold rows to remove).
+async fn write_children(tx: &mut Tx, id: OrderId, o: &Order, new: bool) -> Result<()> {
+    if !new {
+        sqlx::query("DELETE FROM order_holds WHERE order_id = ?")
+            .bind(id.to_string())
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    }
     for h in &o.holds {
         sqlx::query(
             "INSERT INTO order_holds (order_id, code) VALUES (?, ?) ON CONFLICT DO NOTHING",

@@ -7,6 +7,10 @@ use juchu_store::{Job, Result, StoreError};
 use sqlx::Row;
 
 impl SqliteStore {
+    /// Due jobs and jobs whose lease ran out, oldest first. Each kind is its own range of the
+    /// `jobs_due (status, available_at)` index, read in order and cut at `limit` (the rowid
+    /// breaks ties inside the index): one `OR` over both made SQLite read and sort every due
+    /// job for each claim, so a backlog of N jobs cost O(N) per claim.
     pub(crate) async fn claim_jobs_impl(
         &self,
         worker: &str,
@@ -17,10 +21,15 @@ impl SqliteStore {
         let mut tx = self.begin().await?;
         let rows = sqlx::query(
             "UPDATE jobs SET status = 'running', locked_by = ?1, locked_until = ?2, attempts = attempts + 1
-             WHERE id IN (SELECT id FROM jobs
-                          WHERE (status = 'pending' AND available_at <= ?3)
-                             OR (status = 'running' AND locked_until < ?3)
-                          ORDER BY available_at, id LIMIT ?4)
+             WHERE id IN (SELECT id FROM (
+                 SELECT * FROM (SELECT id, available_at FROM jobs
+                                WHERE status = 'pending' AND available_at <= ?3
+                                ORDER BY available_at, id LIMIT ?4)
+                 UNION ALL
+                 SELECT * FROM (SELECT id, available_at FROM jobs
+                                WHERE status = 'running' AND locked_until < ?3
+                                ORDER BY available_at, id LIMIT ?4))
+               ORDER BY available_at, id LIMIT ?4)
              RETURNING id, kind, payload, attempts",
         )
         .bind(worker)
