@@ -4,9 +4,11 @@
 //! the others commit (see [`apply_group`]). Nobody hears "done" before the transaction holding
 //! their change set has committed.
 
-use crate::db_err;
+use crate::writer::db_err;
 use juchu_store::{ChangeSet, Result, StoreError};
+use rusqlite::{Connection, TransactionBehavior};
 use sqlx::SqlitePool;
+use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
 /// The most change sets one transaction takes (bounds the time a caller waits behind others).
@@ -21,10 +23,13 @@ pub(crate) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer task on the write pool (one connection).
-    pub(crate) fn start(write: SqlitePool) -> Self {
+    /// Starts the writer task. `conn` is the writer's own connection ([`crate::writer`]); `gate`
+    /// is the store's write pool (one connection), held while a group is written so that the
+    /// store's other writes (job claims, settings) queue for it in-process instead of meeting
+    /// SQLite's file lock.
+    pub(crate) fn start(gate: SqlitePool, conn: Connection) -> Self {
         let (queue, rx) = mpsc::channel(4 * MAX_GROUP);
-        tokio::spawn(run(write, rx));
+        tokio::spawn(run(gate, Arc::new(Mutex::new(conn)), rx));
         GroupCommit { queue }
     }
 
@@ -40,7 +45,7 @@ fn stopped() -> StoreError {
     StoreError::Backend("the SQLite writer task has stopped".into())
 }
 
-async fn run(write: SqlitePool, mut rx: mpsc::Receiver<Request>) {
+async fn run(gate: SqlitePool, conn: Arc<Mutex<Connection>>, mut rx: mpsc::Receiver<Request>) {
     while let Some(first) = rx.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -51,7 +56,21 @@ async fn run(write: SqlitePool, mut rx: mpsc::Receiver<Request>) {
         }
         metrics::histogram!("juchu_sqlite_group_size").record(group.len() as f64);
         let (sets, replies): (Vec<ChangeSet>, Vec<_>) = group.into_iter().unzip();
-        match apply_group(&write, &sets).await {
+        let outcome = match gate.acquire().await {
+            Ok(held) => {
+                let conn = conn.clone();
+                let written = tokio::task::spawn_blocking(move || {
+                    let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+                    apply_group(&mut conn, &sets)
+                })
+                .await;
+                drop(held);
+                written
+                    .unwrap_or_else(|e| Err(StoreError::Backend(format!("the writer failed: {e}"))))
+            }
+            Err(e) => Err(crate::db_err(e)),
+        };
+        match outcome {
             Ok(outcomes) => {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(outcome);
@@ -70,14 +89,16 @@ async fn run(write: SqlitePool, mut rx: mpsc::Receiver<Request>) {
 /// One transaction for the group. `Err` when the transaction itself failed (nothing committed);
 /// otherwise each change set's own outcome, in order.
 ///
-/// First without savepoints (two statements fewer per change set): nearly every group commits
-/// whole. If one change set fails, that attempt is rolled back entirely and the group is applied
-/// again with a savepoint around each change set, so that only the failing one is left out.
-async fn apply_group(write: &SqlitePool, sets: &[ChangeSet]) -> Result<Vec<Result<()>>> {
-    let mut tx = write.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
+/// First without savepoints: nearly every group commits whole. If one change set fails, that
+/// attempt is rolled back entirely and the group is applied again with a savepoint around each
+/// change set, so that only the failing one is left out.
+fn apply_group(conn: &mut Connection, sets: &[ChangeSet]) -> Result<Vec<Result<()>>> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
     let mut failed = false;
     for cs in sets {
-        if let Err(e) = crate::commit::apply(&mut tx, cs).await {
+        if let Err(e) = crate::commit::apply(&tx, cs) {
             if sets.len() == 1 {
                 return Ok(vec![Err(e)]); // dropping `tx` rolls it back
             }
@@ -86,30 +107,22 @@ async fn apply_group(write: &SqlitePool, sets: &[ChangeSet]) -> Result<Vec<Resul
         }
     }
     if !failed {
-        tx.commit().await.map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
         return Ok(sets.iter().map(|_| Ok(())).collect());
     }
-    tx.rollback().await.map_err(db_err)?;
-    let mut tx = write.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
+    tx.rollback().map_err(db_err)?;
+    let mut tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
     let mut outcomes = Vec::with_capacity(sets.len());
     for cs in sets {
-        sqlx::query("SAVEPOINT change_set")
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let outcome = crate::commit::apply(&mut tx, cs).await;
-        if outcome.is_err() {
-            sqlx::query("ROLLBACK TO change_set")
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        }
-        sqlx::query("RELEASE change_set")
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let sp = tx.savepoint().map_err(db_err)?;
+        let outcome = crate::commit::apply(&sp, cs);
+        if outcome.is_ok() {
+            sp.commit().map_err(db_err)?;
+        } // else dropping `sp` rolls back to it and releases it
         outcomes.push(outcome);
     }
-    tx.commit().await.map_err(db_err)?;
+    tx.commit().map_err(db_err)?;
     Ok(outcomes)
 }

@@ -18,6 +18,7 @@ mod purchasing;
 mod review;
 mod store;
 mod users;
+mod writer;
 
 use juchu_store::StoreError;
 use sqlx::sqlite::{
@@ -63,6 +64,7 @@ impl SqliteStore {
             .connect_with(opts.clone())
             .await
             .map_err(db_err)?;
+        let path = opts.get_filename().to_owned();
         let read = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(60))
@@ -71,7 +73,7 @@ impl SqliteStore {
             .map_err(db_err)?;
         Ok(SqliteStore {
             read,
-            group: group::GroupCommit::start(write.clone()),
+            group: group::GroupCommit::start(write.clone(), writer::open(&path)?),
             write,
             last_number: Default::default(),
         })

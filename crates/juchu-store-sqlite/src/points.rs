@@ -1,14 +1,16 @@
 //! The loyalty points ledger for SQLite (port: `juchu_store::PointsStore`; movements are applied by
 //! `commit`, inside its `BEGIN IMMEDIATE` transaction).
 
-use crate::{SqliteStore, db_err, is_unique_violation};
+use crate::writer::{Tx, WriteSql, db_err as wdb_err, is_unique_violation as is_unique};
+use crate::{SqliteStore, db_err};
 use async_trait::async_trait;
 use juchu_domain::OrderId;
 use juchu_domain::points::{PointsChange, PointsKind};
 use juchu_store::codec::{micros, timestamp};
 use juchu_store::{PointsEntry, PointsStore, Result, StoreError};
+use rusqlite::{OptionalExtension, params};
+use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, Transaction};
 
 const COLUMNS: &str = "id, customer_id, at, kind, amount, order_id, expires_at, remaining, note";
 
@@ -36,106 +38,93 @@ fn entry(r: &SqliteRow) -> Result<PointsEntry> {
 /// Applies one movement: a credit adds to the balance and opens a lot (`remaining`); a debit is a
 /// conditional update of the balance (never below zero) and takes from the soonest-expiring lots
 /// first, an expiry from its own grant only.
-pub(crate) async fn apply(tx: &mut Transaction<'static, Sqlite>, p: &PointsChange) -> Result<()> {
+pub(crate) fn apply(tx: &Tx, p: &PointsChange) -> Result<()> {
     let n = p.amount.checked_abs().unwrap_or(i64::MAX);
     if p.amount > 0 {
-        sqlx::query(
-            "INSERT INTO points_balances (customer_id, balance) VALUES (?, ?)
+        tx.write_sql("INSERT INTO points_balances (customer_id, balance) VALUES (?, ?)
              ON CONFLICT (customer_id) DO UPDATE SET balance = points_balances.balance + excluded.balance",
+            params![p.customer_id, n],
         )
-        .bind(&p.customer_id)
-        .bind(n)
-        .execute(&mut **tx)
-        .await
-        .map_err(db_err)?;
+        .map_err(wdb_err)?;
     } else if p.amount < 0 {
-        let changed = sqlx::query(
-            "UPDATE points_balances SET balance = balance - ?1 WHERE customer_id = ?2 AND balance >= ?1",
+        let changed = tx.write_sql("UPDATE points_balances SET balance = balance - ?1 WHERE customer_id = ?2 AND balance >= ?1",
+            params![n, p.customer_id],
         )
-        .bind(n)
-        .bind(&p.customer_id)
-        .execute(&mut **tx)
-        .await
-        .map_err(db_err)?;
-        if changed.rows_affected() != 1 {
-            let balance: Option<i64> =
-                sqlx::query_scalar("SELECT balance FROM points_balances WHERE customer_id = ?")
-                    .bind(&p.customer_id)
-                    .fetch_optional(&mut **tx)
-                    .await
-                    .map_err(db_err)?;
+        .map_err(wdb_err)?;
+        if changed != 1 {
+            let balance: Option<i64> = tx
+                .prepare_cached("SELECT balance FROM points_balances WHERE customer_id = ?")
+                .and_then(|mut s| s.query_row(params![p.customer_id], |r| r.get(0)).optional())
+                .map_err(wdb_err)?;
             return Err(StoreError::InsufficientPoints {
                 customer_id: p.customer_id.clone(),
                 balance: balance.unwrap_or(0),
                 wanted: n,
             });
         }
-        take_lots(tx, p, n).await?;
+        take_lots(tx, p, n)?;
     } else {
         return Ok(());
     }
-    let r = sqlx::query(
-        "INSERT INTO points_ledger (customer_id, at, kind, amount, order_id, expires_at, remaining, note)
+    let r = tx.write_sql("INSERT INTO points_ledger (customer_id, at, kind, amount, order_id, expires_at, remaining, note)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&p.customer_id)
-    .bind(micros(p.at))
-    .bind(p.kind.as_str())
-    .bind(p.amount)
-    .bind(p.order_id.map(|o| o.to_string()))
-    .bind(p.expires_at.map(micros))
-    .bind(p.amount.max(0))
-    .bind(&p.note)
-    .execute(&mut **tx)
-    .await;
+        params![
+            p.customer_id,
+            micros(p.at),
+            p.kind.as_str(),
+            p.amount,
+            p.order_id.map(|o| o.to_string()),
+            p.expires_at.map(micros),
+            p.amount.max(0),
+            p.note
+        ],
+    );
     match r {
         Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(
+        Err(e) if is_unique(&e) => Err(StoreError::Conflict(
             "the order's points were granted already".into(),
         )),
-        Err(e) => Err(db_err(e)),
+        Err(e) => Err(wdb_err(e)),
     }
 }
 
-async fn take_lots(tx: &mut Transaction<'static, Sqlite>, p: &PointsChange, n: i64) -> Result<()> {
+fn take_lots(tx: &Tx, p: &PointsChange, n: i64) -> Result<()> {
     if let (PointsKind::Expire, Some(order)) = (p.kind, p.order_id) {
-        let changed = sqlx::query(
-            "UPDATE points_ledger SET remaining = remaining - ?1
+        let changed = tx
+            .write_sql(
+                "UPDATE points_ledger SET remaining = remaining - ?1
              WHERE customer_id = ?2 AND order_id = ?3 AND kind = 'grant' AND remaining >= ?1",
-        )
-        .bind(n)
-        .bind(&p.customer_id)
-        .bind(order.to_string())
-        .execute(&mut **tx)
-        .await
-        .map_err(db_err)?;
-        if changed.rows_affected() != 1 {
+                params![n, p.customer_id, order.to_string()],
+            )
+            .map_err(wdb_err)?;
+        if changed != 1 {
             return Err(StoreError::Conflict(format!(
                 "the points granted on order {order} changed meanwhile"
             )));
         }
         return Ok(());
     }
-    let lots: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT id, remaining FROM points_ledger WHERE customer_id = ? AND remaining > 0
-         ORDER BY (expires_at IS NULL), expires_at, id",
-    )
-    .bind(&p.customer_id)
-    .fetch_all(&mut **tx)
-    .await
-    .map_err(db_err)?;
+    let lots: Vec<(i64, i64)> = tx
+        .prepare_cached(
+            "SELECT id, remaining FROM points_ledger WHERE customer_id = ? AND remaining > 0
+             ORDER BY (expires_at IS NULL), expires_at, id",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![p.customer_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+        .map_err(wdb_err)?;
     let mut left = n;
     for (id, remaining) in lots {
         if left == 0 {
             break;
         }
         let take = remaining.min(left);
-        sqlx::query("UPDATE points_ledger SET remaining = remaining - ? WHERE id = ?")
-            .bind(take)
-            .bind(id)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_err)?;
+        tx.write_sql(
+            "UPDATE points_ledger SET remaining = remaining - ? WHERE id = ?",
+            params![take, id],
+        )
+        .map_err(wdb_err)?;
         left -= take;
     }
     if left > 0 {

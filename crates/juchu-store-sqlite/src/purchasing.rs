@@ -1,16 +1,17 @@
 //! Purchase orders (発注): reads, the shortage snapshot, and their part of a change set.
 
-use crate::{SqliteStore, db_err, is_unique_violation};
+use crate::writer::{Tx as WTx, WriteSql, db_err as wdb_err, is_unique_violation as is_unique};
+use crate::{SqliteStore, db_err};
 use juchu_domain::PurchaseOrderId;
 use juchu_domain::purchasing::PurchaseOrder;
+use juchu_domain::stock::StockChange;
 use juchu_store::codec::{micros, order_from_json};
 use juchu_store::{
     PurchaseOrderFilter, PurchaseOrderWrite, PurchasingChanges, PurchasingSnapshot, Result,
     StockLevel, StoreError, po_from_json, po_json,
 };
-use sqlx::{Row, Sqlite, Transaction};
-
-type Tx = Transaction<'static, Sqlite>;
+use rusqlite::params;
+use sqlx::Row;
 
 const OPEN: &str = "('draft', 'sent', 'partially_received')";
 
@@ -114,60 +115,19 @@ impl SqliteStore {
 
 /// The purchasing part of a change set, inside its transaction: purchase orders (version-checked),
 /// the stock they receive with ledger rows naming them, and the purchasing version.
-pub(crate) async fn write(tx: &mut Tx, p: &PurchasingChanges, actor: &str, now: i64) -> Result<()> {
+pub(crate) fn write(tx: &WTx, p: &PurchasingChanges, actor: &str, now: i64) -> Result<()> {
     for w in &p.purchase_orders {
-        write_po(tx, w).await?;
+        write_po(tx, w)?;
     }
     for (po_id, s) in &p.stock {
-        sqlx::query("INSERT INTO stock (warehouse, sku) VALUES (?, ?) ON CONFLICT DO NOTHING")
-            .bind(&s.warehouse)
-            .bind(&s.sku)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_err)?;
-        let changed = sqlx::query(
-            "UPDATE stock SET on_hand = on_hand + ?1, allocated = allocated + ?2
-             WHERE warehouse = ?3 AND sku = ?4
-               AND on_hand + ?1 >= 0 AND allocated + ?2 >= 0 AND allocated + ?2 <= on_hand + ?1",
-        )
-        .bind(s.on_hand)
-        .bind(s.allocated)
-        .bind(&s.warehouse)
-        .bind(&s.sku)
-        .execute(&mut **tx)
-        .await
-        .map_err(db_err)?;
-        if changed.rows_affected() != 1 {
-            return Err(StoreError::InsufficientStock {
-                warehouse: s.warehouse.clone(),
-                sku: s.sku.clone(),
-            });
-        }
-        sqlx::query(
-            "INSERT INTO stock_movements (at, warehouse, sku, on_hand_delta, allocated_delta, reason, order_id, po_id, actor)
-             VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-        )
-        .bind(now)
-        .bind(&s.warehouse)
-        .bind(&s.sku)
-        .bind(s.on_hand)
-        .bind(s.allocated)
-        .bind(&s.reason)
-        .bind(po_id.to_string())
-        .bind(actor)
-        .execute(&mut **tx)
-        .await
-        .map_err(db_err)?;
+        move_stock(tx, s, None, Some(po_id.to_string()), actor, now)?;
     }
     if p.bumps_version() {
-        let r = sqlx::query(
-            "UPDATE purchasing_state SET version = version + 1 WHERE id = 1 AND (?1 IS NULL OR version = ?1)",
+        let changed = tx.write_sql("UPDATE purchasing_state SET version = version + 1 WHERE id = 1 AND (?1 IS NULL OR version = ?1)",
+            params![p.version],
         )
-        .bind(p.version)
-        .execute(&mut **tx)
-        .await
-        .map_err(db_err)?;
-        if r.rows_affected() != 1 {
+        .map_err(wdb_err)?;
+        if changed != 1 {
             return Err(StoreError::Conflict(
                 "purchase orders changed meanwhile; try again".into(),
             ));
@@ -176,48 +136,81 @@ pub(crate) async fn write(tx: &mut Tx, p: &PurchasingChanges, actor: &str, now: 
     Ok(())
 }
 
-async fn write_po(tx: &mut Tx, w: &PurchaseOrderWrite) -> Result<()> {
+/// One stock change and its ledger row (naming the order or the purchase order behind it). The
+/// update is conditional: stock never goes below zero nor below what is allocated, else the whole
+/// change set fails with `InsufficientStock`.
+pub(crate) fn move_stock(
+    tx: &WTx,
+    s: &StockChange,
+    order_id: Option<String>,
+    po_id: Option<String>,
+    actor: &str,
+    now: i64,
+) -> Result<()> {
+    if s.on_hand > 0 {
+        // Stock arriving where there is no row yet; taking from a missing row fails below.
+        tx.write_sql(
+            "INSERT INTO stock (warehouse, sku) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            params![s.warehouse, s.sku],
+        )
+        .map_err(wdb_err)?;
+    }
+    let changed = tx
+        .write_sql(
+            "UPDATE stock SET on_hand = on_hand + ?1, allocated = allocated + ?2
+             WHERE warehouse = ?3 AND sku = ?4
+               AND on_hand + ?1 >= 0 AND allocated + ?2 >= 0 AND allocated + ?2 <= on_hand + ?1",
+            params![s.on_hand, s.allocated, s.warehouse, s.sku],
+        )
+        .map_err(wdb_err)?;
+    if changed != 1 {
+        return Err(StoreError::InsufficientStock {
+            warehouse: s.warehouse.clone(),
+            sku: s.sku.clone(),
+        });
+    }
+    tx.write_sql("INSERT INTO stock_movements (at, warehouse, sku, on_hand_delta, allocated_delta, reason, order_id, po_id, actor)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![now, s.warehouse, s.sku, s.on_hand, s.allocated, s.reason, order_id, po_id, actor],
+    )
+    .map_err(wdb_err)?;
+    Ok(())
+}
+
+fn write_po(tx: &WTx, w: &PurchaseOrderWrite) -> Result<()> {
     let po = &w.po;
     let doc = po_json(po)?;
     match w.expected_version {
         None => {
-            let r = sqlx::query(
-                "INSERT INTO purchase_orders (id, supplier, warehouse, status, drop_ship, order_id, version, created_at, doc)
+            let r = tx.write_sql("INSERT INTO purchase_orders (id, supplier, warehouse, status, drop_ship, order_id, version, created_at, doc)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(po.id.to_string())
-            .bind(&po.supplier)
-            .bind(&po.warehouse)
-            .bind(po.status.as_str())
-            .bind(po.drop_ship)
-            .bind(po.order_id.map(|id| id.to_string()))
-            .bind(po.version)
-            .bind(micros(po.created_at))
-            .bind(&doc)
-            .execute(&mut **tx)
-            .await;
+                params![
+                    po.id.to_string(),
+                    po.supplier,
+                    po.warehouse,
+                    po.status.as_str(),
+                    po.drop_ship,
+                    po.order_id.map(|id| id.to_string()),
+                    po.version,
+                    micros(po.created_at),
+                    doc
+                ],
+            );
             match r {
                 Ok(_) => Ok(()),
-                Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
+                Err(e) if is_unique(&e) => Err(StoreError::Conflict(format!(
                     "purchase order {} exists",
                     po.id
                 ))),
-                Err(e) => Err(db_err(e)),
+                Err(e) => Err(wdb_err(e)),
             }
         }
         Some(expected) => {
-            let r = sqlx::query(
-                "UPDATE purchase_orders SET status = ?, version = ?, doc = ? WHERE id = ? AND version = ?",
+            let changed = tx.write_sql("UPDATE purchase_orders SET status = ?, version = ?, doc = ? WHERE id = ? AND version = ?",
+                params![po.status.as_str(), po.version, doc, po.id.to_string(), expected],
             )
-            .bind(po.status.as_str())
-            .bind(po.version)
-            .bind(&doc)
-            .bind(po.id.to_string())
-            .bind(expected)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_err)?;
-            if r.rows_affected() != 1 {
+            .map_err(wdb_err)?;
+            if changed != 1 {
                 return Err(StoreError::VersionConflict { expected });
             }
             Ok(())
