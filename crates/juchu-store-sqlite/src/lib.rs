@@ -17,6 +17,7 @@ mod points;
 mod purchasing;
 mod review;
 mod store;
+mod trigrams;
 mod users;
 mod writer;
 
@@ -38,6 +39,8 @@ pub struct SqliteStore {
     last_number: std::sync::Arc<tokio::sync::Mutex<Option<i64>>>,
     /// Order change sets go through one writer task that commits them in groups.
     group: group::GroupCommit,
+    /// How common each trigram of recent search terms is (the order list's text search).
+    trigram_counts: std::sync::Arc<trigrams::TrigramCounts>,
 }
 
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
@@ -76,6 +79,7 @@ impl SqliteStore {
             group: group::GroupCommit::start(write.clone(), writer::open(&path)?),
             write,
             last_number: Default::default(),
+            trigram_counts: Default::default(),
         })
     }
 

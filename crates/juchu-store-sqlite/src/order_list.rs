@@ -1,13 +1,17 @@
 //! The order list: filters, sorts and keyset pages (`OrderFilter`), and counts for the console's
 //! home. `q` goes through the FTS5 trigram index (`orders_fts`, migration 0011) when it has three
-//! characters or more; the LIKE on `search` then only re-checks the candidates.
+//! characters or more: the index is asked for the term as a phrase, or for its rarest trigrams
+//! only when the phrase's trigrams are common ([`crate::trigrams`]); the LIKE on `search`
+//! re-checks the candidates against the whole term.
 //!
-//! A text search first looks at the first [`WINDOW`] rows of the list in its sort order (after
-//! the other filters) with the LIKE alone: a common term (a family name) fills its page there in
-//! a few milliseconds, where the index would first list and sort every match. When that window
-//! does not fill the page, the index finds the candidates. Either way the page's ids are chosen
-//! first and only its documents are read.
+//! A text search whose trigrams are common enough to expect a page among the first [`WINDOW`]
+//! rows of the list in its sort order (after the other filters) looks there first, with the LIKE
+//! alone: a common term (a family name) fills its page there in a few milliseconds, where the
+//! index would first list and sort every match. When the window is skipped or does not fill the
+//! page, the index finds the candidates. Either way the page's ids are chosen first and only its
+//! documents are read.
 
+use crate::trigrams::{expected_share, fts_query};
 use crate::{SqliteStore, db_err};
 use juchu_domain::{HoldCode, Order};
 use juchu_store::codec::{like_pattern, micros, order_from_json};
@@ -19,20 +23,15 @@ const WINDOW: i64 = 3_000;
 
 /// How `q` takes part in a statement.
 #[derive(Clone, Copy, PartialEq)]
-enum Text {
+enum Text<'a> {
     /// No `q`.
     Off,
     /// Under three characters: the LIKE alone.
     Like,
-    /// The search index, the LIKE re-checking its candidates.
-    Index,
+    /// The search index asked this FTS5 query, the LIKE re-checking its candidates.
+    Index(&'a str),
     /// The LIKE over the first [`WINDOW`] rows only.
     Window,
-}
-
-/// An FTS5 phrase: the text in double quotes, quotes doubled.
-fn fts_phrase(q: &str) -> String {
-    format!("\"{}\"", q.replace('"', "\"\""))
 }
 
 impl SqliteStore {
@@ -40,19 +39,34 @@ impl SqliteStore {
         let docs = match &f.q {
             None => self.fetch_list(f, Text::Off).await?,
             Some(q) if q.chars().count() < 3 => self.fetch_list(f, Text::Like).await?,
-            Some(_) => {
-                let first = self.fetch_list(f, Text::Window).await?;
+            Some(q) => {
+                let rarest = self.trigram_counts.of(&self.read, q).await?;
+                let share = expected_share(&rarest, self.order_total().await?);
+                let first = if share * WINDOW as f64 >= f.limit as f64 {
+                    self.fetch_list(f, Text::Window).await?
+                } else {
+                    vec![]
+                };
                 if first.len() as i64 >= f.limit {
                     first
                 } else {
-                    self.fetch_list(f, Text::Index).await?
+                    self.fetch_list(f, Text::Index(&fts_query(q, &rarest)))
+                        .await?
                 }
             }
         };
         docs.iter().map(|d| order_from_json(d)).collect()
     }
 
-    async fn fetch_list(&self, f: &OrderFilter, text: Text) -> Result<Vec<String>> {
+    /// Orders in the store, from the counts migration 0014 keeps.
+    async fn order_total(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT COALESCE(SUM(n), 0) FROM order_status_counts")
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn fetch_list(&self, f: &OrderFilter, text: Text<'_>) -> Result<Vec<String>> {
         let key = match f.sort {
             OrderSort::Created => None,
             OrderSort::OrderedAt => Some("o.ordered_at"),
@@ -82,12 +96,12 @@ impl SqliteStore {
             b.push(" AND o.channel = ").push_bind(c.clone());
         }
         if let Some(q) = &f.q {
-            if text == Text::Index {
+            if let Text::Index(m) = text {
                 b.push(" AND o.number IN (SELECT rowid FROM orders_fts WHERE orders_fts MATCH ")
-                    .push_bind(fts_phrase(q))
+                    .push_bind(m.to_owned())
                     .push(")");
             }
-            if matches!(text, Text::Index | Text::Like) {
+            if matches!(text, Text::Index(_) | Text::Like) {
                 b.push(" AND o.search LIKE ")
                     .push_bind(like_pattern(q))
                     .push(" ESCAPE '\\'");
