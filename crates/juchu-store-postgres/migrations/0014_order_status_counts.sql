@@ -19,12 +19,24 @@ CREATE FUNCTION order_status_counts_add(s TEXT, d BIGINT) RETURNS void LANGUAGE 
         ON CONFLICT (status, shard) DO UPDATE SET n = order_status_counts.n + EXCLUDED.n;
 $$;
 
+-- A status change moves one order between two rows of the same shard in one statement, the two
+-- rows in status order, so that two transactions sharing a shard (one moving an order from A to B,
+-- the other from B to A) lock them in the same order and cannot deadlock.
+CREATE FUNCTION order_status_counts_move(old_status TEXT, new_status TEXT) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO order_status_counts (status, shard, n)
+        SELECT v.s, pg_backend_pid() % 16, v.d
+        FROM (VALUES (old_status, -1::BIGINT), (new_status, 1::BIGINT)) AS v(s, d)
+        ORDER BY v.s
+        ON CONFLICT (status, shard) DO UPDATE SET n = order_status_counts.n + EXCLUDED.n;
+$$;
+
 CREATE FUNCTION order_status_counts_track() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    IF TG_OP = 'UPDATE' THEN
+        PERFORM order_status_counts_move(OLD.status, NEW.status);
+    ELSIF TG_OP = 'DELETE' THEN
         PERFORM order_status_counts_add(OLD.status, -1);
-    END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+    ELSE
         PERFORM order_status_counts_add(NEW.status, 1);
     END IF;
     RETURN NULL;
