@@ -52,7 +52,8 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 impl SqliteStore {
-    /// Opens (creating when missing) the database at `url` (`sqlite://juchu.db`, `sqlite::memory:`).
+    /// Opens (creating when missing) the database file at `url` (`sqlite://juchu.db`); in-memory
+    /// databases are refused, because the writer opens the file a second time (`writer.rs`).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let opts = SqliteConnectOptions::from_str(url)
             .map_err(db_err)?
