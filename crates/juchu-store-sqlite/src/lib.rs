@@ -55,6 +55,7 @@ impl SqliteStore {
     /// Opens (creating when missing) the database file at `url` (`sqlite://juchu.db`); in-memory
     /// databases are refused, because the writer opens the file a second time (`writer.rs`).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        writer::file_url(url)?;
         let opts = SqliteConnectOptions::from_str(url)
             .map_err(db_err)?
             .create_if_missing(true)

@@ -15,13 +15,20 @@ pub(crate) type Tx = Connection;
 /// Statements the writer keeps prepared (every statement of a change set fits).
 const PREPARED: usize = 64;
 
+/// Refuses a URL of an in-memory database: the writer opens the file a second time, and a second
+/// connection to an in-memory database would be another, empty database.
+pub(crate) fn file_url(url: &str) -> Result<(), StoreError> {
+    let lower = url.to_ascii_lowercase();
+    if lower.contains(":memory:") || lower.contains("mode=memory") {
+        return Err(StoreError::Backend(format!(
+            "`{url}`: an in-memory SQLite database is not supported; give a file (sqlite://juchu.db)"
+        )));
+    }
+    Ok(())
+}
+
 /// Opens the writer's connection to the database file the store's pools use.
 pub(crate) fn open(path: &Path) -> Result<Connection, StoreError> {
-    if path.as_os_str().is_empty() || path.to_string_lossy().contains(":memory:") {
-        return Err(StoreError::Backend(
-            "an in-memory SQLite database is not supported: give a file (sqlite://juchu.db)".into(),
-        ));
-    }
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -59,4 +66,15 @@ pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _)
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
             || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn an_in_memory_database_is_refused_with_a_reason() {
+        let Err(e) = crate::SqliteStore::connect("sqlite::memory:").await else {
+            panic!("an in-memory database was accepted");
+        };
+        assert!(e.to_string().contains("in-memory"), "{e}");
+    }
 }
