@@ -16,7 +16,8 @@ const RULES: &str = "review_rules";
 /// Everything the receipt job needs to review one order.
 #[derive(Debug, Clone)]
 pub struct Review {
-    pub rules: ReviewRules,
+    /// Shared with the master-data cache, as is the input's blacklist.
+    pub rules: std::sync::Arc<ReviewRules>,
     pub input: ReviewInput,
 }
 
@@ -131,8 +132,7 @@ impl App {
             .get_or_load(|| self.review_rules())
             .await?;
         let blacklist = if rules.blacklist {
-            let entries = self
-                .master
+            self.master
                 .blacklist
                 .get_or_load(|| async {
                     Ok::<_, AppError>(
@@ -149,10 +149,9 @@ impl App {
                             .collect(),
                     )
                 })
-                .await?;
-            entries.as_ref().clone()
+                .await?
         } else {
-            vec![]
+            Default::default()
         };
         let prior_orders = match rules.first_order_amount {
             Some(limit) if order.totals.total.minor() >= limit => {
@@ -190,7 +189,7 @@ impl App {
             .to_zoned(TimeZone::get("Asia/Tokyo").unwrap_or(TimeZone::UTC))
             .date();
         Ok(Review {
-            rules: rules.as_ref().clone(),
+            rules,
             input: ReviewInput {
                 blacklist,
                 prior_orders,

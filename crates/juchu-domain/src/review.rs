@@ -42,7 +42,8 @@ pub struct PostalEntry {
 /// What the rules need besides the order.
 #[derive(Debug, Clone, Default)]
 pub struct ReviewInput {
-    pub blacklist: Vec<BlacklistEntry>,
+    /// Shared: the receipt reads it once a second for every order (`juchu-app/src/master_cache.rs`).
+    pub blacklist: std::sync::Arc<Vec<BlacklistEntry>>,
     /// Orders of the same customer before this one (`None`: not looked up).
     pub prior_orders: Option<i64>,
     /// Entries for the shipping postal code; `None` when no postal data is loaded.
