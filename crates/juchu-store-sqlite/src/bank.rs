@@ -119,7 +119,13 @@ impl BankStore for SqliteStore {
     }
 
     async fn release_virtual_account(&self, order: OrderId, now: Timestamp) -> Result<()> {
-        release_account(&self.write, order, now).await
+        sqlx::query(RELEASE_ACCOUNT)
+            .bind(micros(now))
+            .bind(order.to_string())
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?;
+        Ok(())
     }
 
     async fn account_holder(&self, account: &str) -> Result<Option<OrderId>> {
@@ -176,16 +182,7 @@ impl BankStore for SqliteStore {
     }
 }
 
-/// Frees the account `order` holds (if any), from `now` on; on the pool or inside a commit.
-pub(crate) async fn release_account<'e, E>(e: E, order: OrderId, now: Timestamp) -> Result<()>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
-{
-    sqlx::query("UPDATE virtual_accounts SET order_id = NULL, released_at = ? WHERE order_id = ?")
-        .bind(micros(now))
-        .bind(order.to_string())
-        .execute(e)
-        .await
-        .map_err(db_err)?;
-    Ok(())
-}
+/// Frees the account an order holds (if any), from a time on (binds: the time, the order): on
+/// its own through sqlx, or inside a commit through the writer (`commit.rs`).
+pub(crate) const RELEASE_ACCOUNT: &str =
+    "UPDATE virtual_accounts SET order_id = NULL, released_at = ? WHERE order_id = ?";

@@ -4,6 +4,7 @@
 
 use crate::writer::{Tx, WriteSql, db_err, is_unique_violation};
 use juchu_domain::shipment::ShipmentStatus;
+use juchu_domain::stock::StockChange;
 use juchu_domain::{Order, OrderId};
 use juchu_store::codec::{actor_text, event_json, micros, on_hold, order_json};
 use juchu_store::{ChangeSet, OrderWrite, Result, StoreError};
@@ -69,7 +70,7 @@ pub(crate) fn apply(tx: &Tx, cs: &ChangeSet) -> Result<()> {
     }
     if let Some((order, at)) = cs.release_account {
         tx.write_sql(
-            "UPDATE virtual_accounts SET order_id = NULL, released_at = ? WHERE order_id = ?",
+            crate::bank::RELEASE_ACCOUNT,
             params![micros(at), order.to_string()],
         )
         .map_err(db_err)?;
@@ -82,7 +83,7 @@ pub(crate) fn apply(tx: &Tx, cs: &ChangeSet) -> Result<()> {
         .map_err(db_err)?;
     }
     for (order_id, s) in &cs.stock {
-        crate::purchasing::move_stock(
+        move_stock(
             tx,
             s,
             order_id.map(|id| id.to_string()),
@@ -239,5 +240,46 @@ fn write_children(tx: &Tx, id: OrderId, o: &Order) -> Result<()> {
         )
         .map_err(db_err)?;
     }
+    Ok(())
+}
+
+/// One stock change and its ledger row (naming the order or the purchase order behind it). The
+/// update is conditional: stock never goes below zero nor below what is allocated, else the whole
+/// change set fails with `InsufficientStock`.
+pub(crate) fn move_stock(
+    tx: &Tx,
+    s: &StockChange,
+    order_id: Option<String>,
+    po_id: Option<String>,
+    actor: &str,
+    now: i64,
+) -> Result<()> {
+    if s.on_hand > 0 {
+        // Stock arriving where there is no row yet; taking from a missing row fails below.
+        tx.write_sql(
+            "INSERT INTO stock (warehouse, sku) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            params![s.warehouse, s.sku],
+        )
+        .map_err(db_err)?;
+    }
+    let changed = tx
+        .write_sql(
+            "UPDATE stock SET on_hand = on_hand + ?1, allocated = allocated + ?2
+             WHERE warehouse = ?3 AND sku = ?4
+               AND on_hand + ?1 >= 0 AND allocated + ?2 >= 0 AND allocated + ?2 <= on_hand + ?1",
+            params![s.on_hand, s.allocated, s.warehouse, s.sku],
+        )
+        .map_err(db_err)?;
+    if changed != 1 {
+        return Err(StoreError::InsufficientStock {
+            warehouse: s.warehouse.clone(),
+            sku: s.sku.clone(),
+        });
+    }
+    tx.write_sql("INSERT INTO stock_movements (at, warehouse, sku, on_hand_delta, allocated_delta, reason, order_id, po_id, actor)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![now, s.warehouse, s.sku, s.on_hand, s.allocated, s.reason, order_id, po_id, actor],
+    )
+    .map_err(db_err)?;
     Ok(())
 }

@@ -43,6 +43,9 @@ pub struct SqliteStore {
     trigram_counts: std::sync::Arc<trigrams::TrigramCounts>,
 }
 
+/// How long a connection waits for another process's write lock (the pools and the writer alike).
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
@@ -62,7 +65,7 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30));
+            .busy_timeout(BUSY_TIMEOUT);
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(60))

@@ -4,7 +4,6 @@ use crate::writer::{Tx as WTx, WriteSql, db_err as wdb_err, is_unique_violation 
 use crate::{SqliteStore, db_err};
 use juchu_domain::PurchaseOrderId;
 use juchu_domain::purchasing::PurchaseOrder;
-use juchu_domain::stock::StockChange;
 use juchu_store::codec::{micros, order_from_json};
 use juchu_store::{
     PurchaseOrderFilter, PurchaseOrderWrite, PurchasingChanges, PurchasingSnapshot, Result,
@@ -120,7 +119,7 @@ pub(crate) fn write(tx: &WTx, p: &PurchasingChanges, actor: &str, now: i64) -> R
         write_po(tx, w)?;
     }
     for (po_id, s) in &p.stock {
-        move_stock(tx, s, None, Some(po_id.to_string()), actor, now)?;
+        crate::commit::move_stock(tx, s, None, Some(po_id.to_string()), actor, now)?;
     }
     if p.bumps_version() {
         let changed = tx.write_sql("UPDATE purchasing_state SET version = version + 1 WHERE id = 1 AND (?1 IS NULL OR version = ?1)",
@@ -133,47 +132,6 @@ pub(crate) fn write(tx: &WTx, p: &PurchasingChanges, actor: &str, now: i64) -> R
             ));
         }
     }
-    Ok(())
-}
-
-/// One stock change and its ledger row (naming the order or the purchase order behind it). The
-/// update is conditional: stock never goes below zero nor below what is allocated, else the whole
-/// change set fails with `InsufficientStock`.
-pub(crate) fn move_stock(
-    tx: &WTx,
-    s: &StockChange,
-    order_id: Option<String>,
-    po_id: Option<String>,
-    actor: &str,
-    now: i64,
-) -> Result<()> {
-    if s.on_hand > 0 {
-        // Stock arriving where there is no row yet; taking from a missing row fails below.
-        tx.write_sql(
-            "INSERT INTO stock (warehouse, sku) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            params![s.warehouse, s.sku],
-        )
-        .map_err(wdb_err)?;
-    }
-    let changed = tx
-        .write_sql(
-            "UPDATE stock SET on_hand = on_hand + ?1, allocated = allocated + ?2
-             WHERE warehouse = ?3 AND sku = ?4
-               AND on_hand + ?1 >= 0 AND allocated + ?2 >= 0 AND allocated + ?2 <= on_hand + ?1",
-            params![s.on_hand, s.allocated, s.warehouse, s.sku],
-        )
-        .map_err(wdb_err)?;
-    if changed != 1 {
-        return Err(StoreError::InsufficientStock {
-            warehouse: s.warehouse.clone(),
-            sku: s.sku.clone(),
-        });
-    }
-    tx.write_sql("INSERT INTO stock_movements (at, warehouse, sku, on_hand_delta, allocated_delta, reason, order_id, po_id, actor)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        params![now, s.warehouse, s.sku, s.on_hand, s.allocated, s.reason, order_id, po_id, actor],
-    )
-    .map_err(wdb_err)?;
     Ok(())
 }
 

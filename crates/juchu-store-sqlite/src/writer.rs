@@ -7,7 +7,6 @@
 use juchu_store::StoreError;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
-use std::time::Duration;
 
 /// What change-set code writes through: the open transaction (or savepoint), as a connection.
 pub(crate) type Tx = Connection;
@@ -27,7 +26,9 @@ pub(crate) fn file_url(url: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Opens the writer's connection to the database file the store's pools use.
+/// Opens the writer's connection to the database file the store's pools use, with their settings
+/// (`SqliteStore::connect`: WAL, which the file keeps, synchronous NORMAL, foreign keys, busy
+/// timeout).
 pub(crate) fn open(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(
         path,
@@ -36,7 +37,7 @@ pub(crate) fn open(path: &Path) -> Result<Connection, StoreError> {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(db_err)?;
-    conn.busy_timeout(Duration::from_secs(30)).map_err(db_err)?;
+    conn.busy_timeout(crate::BUSY_TIMEOUT).map_err(db_err)?;
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(db_err)?;
     conn.pragma_update(None, "foreign_keys", "ON")
